@@ -1,0 +1,1 @@
+"""An ML governance control plane built on Dagster."""

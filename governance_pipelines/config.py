@@ -1,0 +1,455 @@
+"""Typed `governance.yaml`: the one file where a user declares teams, people and models.
+
+Parsing is strict on purpose: an unknown key is almost always a typo of a governance
+setting (`min_metic:`), and silently ignoring it would disable a control the user believes
+is on. Every error names the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path("governance.yaml")
+PACKAGED_DEMO_CONFIG = Path(__file__).parent / "examples" / "governance.yaml"
+
+_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+_NAME_HINT = "lower-case letters, digits and underscores, starting with a letter"
+
+# Permissions the package checks; roles map onto them (see `security/rbac.py`).
+PERMISSIONS = (
+    "model.view",
+    "model.call",
+    "model.register",
+    "model.approve",
+    "model.promote",
+    "endpoint.manage",
+    "logs.read",
+    "audit.read",
+    "config.manage",
+)
+
+DEFAULT_ROLES: dict[str, list[str]] = {
+    "viewer": ["model.view"],
+    "user": ["model.view", "model.call"],
+    "data_scientist": ["model.view", "model.call", "model.register", "logs.read"],
+    "approver": ["model.view", "model.approve", "logs.read", "audit.read"],
+    "auditor": ["model.view", "logs.read", "audit.read"],
+    "admin": list(PERMISSIONS),
+}
+
+
+class ConfigError(Exception):
+    """`governance.yaml` cannot be used; the message lists every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Name = Annotated[str, Field(pattern=_NAME_PATTERN, max_length=64)]
+
+
+# --- people and organisation -------------------------------------------------------------
+
+
+class TeamConfig(_Strict):
+    name: Name
+    slack_channel: str | None = None
+    cost_center: str | None = None
+
+
+class PersonConfig(_Strict):
+    name: Name
+    team: Name
+    roles: list[Name] = Field(min_length=1)
+    email: str | None = None
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+class SqlSource(_Strict):
+    """Training data from a SQL query; the URL may reference env vars as `${VAR}`."""
+
+    kind: Literal["sql"]
+    url: str
+    query: str
+
+
+class FileSource(_Strict):
+    kind: Literal["file"]
+    path: str
+    format: Literal["parquet", "csv"] | None = None  # inferred from the suffix when omitted
+
+
+class PythonSource(_Strict):
+    """A callable `package.module:function` returning a pandas DataFrame."""
+
+    kind: Literal["python"]
+    callable: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+DataSource = Annotated[SqlSource | FileSource | PythonSource, Field(discriminator="kind")]
+
+
+class ColumnSchema(_Strict):
+    """One column of the pandera schema declared for a model's training data."""
+
+    dtype: Literal["int", "float", "str", "bool", "datetime", "category"] | None = None
+    nullable: bool = False
+    unique: bool = False
+    ge: float | None = None
+    le: float | None = None
+    isin: list[Any] | None = None
+    str_matches: str | None = None
+    description: str | None = None
+
+
+class DataConfig(_Strict):
+    source: DataSource
+    target: str
+    features: list[str] = Field(min_length=1)
+    sensitive_attributes: list[str] = Field(default_factory=list)
+    time_column: str | None = None
+    columns: dict[str, ColumnSchema] = Field(default_factory=dict)
+    strict_columns: bool = False  # reject columns not declared in `columns`
+
+    @model_validator(mode="after")
+    def _target_is_not_a_feature(self) -> DataConfig:
+        if self.target in self.features:
+            raise ValueError(f"target column {self.target!r} is also listed in features")
+        duplicates = sorted({f for f in self.features if self.features.count(f) > 1})
+        if duplicates:
+            raise ValueError(f"features listed twice: {', '.join(duplicates)}")
+        return self
+
+
+# --- training and validation -------------------------------------------------------------
+
+
+class EstimatorConfig(_Strict):
+    class_path: str = Field(alias="class", pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainingConfig(_Strict):
+    task: Literal["classification", "regression"] = "classification"
+    estimator: EstimatorConfig
+    metric: str = "roc_auc"
+    min_metric: float
+    test_size: float = Field(default=0.25, gt=0, lt=1)
+    seed: int = 42
+    split: Literal["random", "time"] = "random"
+    reproducibility_tolerance: float = Field(default=0.0, ge=0)
+
+
+class FairnessConfig(_Strict):
+    max_demographic_parity_difference: float = Field(default=0.1, ge=0, le=1)
+    max_equalized_odds_difference: float = Field(default=0.1, ge=0, le=1)
+    excluded_from_drivers: list[str] = Field(default_factory=list)
+
+
+# --- operations --------------------------------------------------------------------------
+
+
+class MonitoringConfig(_Strict):
+    drift_profile: Literal["auto", "evidently", "vertex", "sagemaker"] = "auto"
+    drift_share_threshold: float = Field(default=0.5, gt=0, le=1)
+    feature_thresholds: dict[str, float] = Field(default_factory=dict)
+    performance_tolerance: float = Field(default=0.05, ge=0)
+    inference_log_url: str | None = None  # default: the governance store
+
+
+class SlaConfig(_Strict):
+    availability: float = Field(default=0.995, gt=0, le=1)
+    p95_latency_ms: float = Field(default=250, gt=0)
+    p99_latency_ms: float | None = Field(default=None, gt=0)
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
+
+
+class CostConfig(_Strict):
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    per_1k_requests: float = Field(default=0.0, ge=0)
+    per_training_hour: float = Field(default=0.0, ge=0)
+    monthly_fixed: float = Field(default=0.0, ge=0)
+
+
+class ModelConfig(_Strict):
+    name: Name
+    owner: Name
+    team: Name
+    description: str
+    business_context: str | None = None
+    business_justification: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    categories: list[str] = Field(default_factory=list)
+    required_approvals: int = Field(default=1, ge=1, le=5)
+    data: DataConfig
+    training: TrainingConfig
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
+    slack_channel: str | None = None  # default: the team's channel
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _channel_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"#?[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{6,}", value
+        ):
+            raise ValueError("expected a Slack channel like '#risk-alerts' or a channel id")
+        return value
+
+
+class ScheduleConfig(_Strict):
+    nightly_audit_cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+
+
+class GovernanceConfig(_Strict):
+    version: Literal[1] = 1
+    organisation: str = "Governance"
+    dagster_url: str = "http://127.0.0.1:3000"
+    teams: list[TeamConfig] = Field(min_length=1)
+    people: list[PersonConfig] = Field(min_length=1)
+    roles: dict[Name, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
+    schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    models: list[ModelConfig] = Field(min_length=1)
+
+    def model(self, name: str) -> ModelConfig:
+        for model in self.models:
+            if model.name == name:
+                return model
+        known = ", ".join(m.name for m in self.models)
+        raise KeyError(f"no model named {name!r} in governance.yaml (known: {known})")
+
+    def person(self, name: str) -> PersonConfig | None:
+        return next((p for p in self.people if p.name == name), None)
+
+    def team(self, name: str) -> TeamConfig:
+        return next(t for t in self.teams if t.name == name)
+
+    def channel_for(self, model: ModelConfig) -> str | None:
+        return model.slack_channel or self.team(model.team).slack_channel
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The file to load: an explicit path, else `GOVERNANCE_CONFIG`, else ./governance.yaml."""
+    if path is not None:
+        return Path(path)
+    env_path = os.environ.get("GOVERNANCE_CONFIG")
+    return Path(env_path) if env_path else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> GovernanceConfig:
+    """Load and validate a governance file, raising `ConfigError` with every problem."""
+    config_path = resolve_config_path(path)
+    source = str(config_path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = (
+            "create it (see governance_pipelines/examples/governance.yaml for a complete example) "
+            "or point GOVERNANCE_CONFIG at your file"
+        )
+        raise ConfigError(source, [f"file not found; {hint}"]) from None
+    except OSError as error:
+        raise ConfigError(source, [f"cannot read the file: {error.strerror}"]) from None
+    return parse_config(text, source=source)
+
+
+def parse_config(text: str, *, source: str = "governance.yaml") -> GovernanceConfig:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(source, [f"{where}invalid YAML: {problem}"]) from None
+    if not isinstance(raw, Mapping):
+        got = "an empty file" if raw is None else f"a {type(raw).__name__}"
+        raise ConfigError(
+            source, [f"expected a mapping with 'teams', 'people' and 'models', got {got}"]
+        )
+    try:
+        config = GovernanceConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(source, [_describe(e, raw) for e in error.errors()]) from None
+    problems = _cross_reference_problems(config)
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def _key_path(location: Sequence[str | int]) -> str:
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"sql", "file", "python"} and path.endswith(".source"):
+            continue  # the discriminated-union tag pydantic inserts
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "<top level>"
+
+
+def _describe(error: Mapping[str, Any], raw: Any) -> str:
+    location = tuple(error["loc"])
+    path = _key_path(location)
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key; remove it or check its spelling{_allowed_keys(location, raw)}"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    expected = {
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "bool_parsing": "true or false",
+        "bool_type": "true or false",
+        "string_type": "a string",
+        "list_type": "a list",
+        "dict_type": "a mapping",
+        "model_type": "a mapping",
+        "model_attributes_type": "a mapping",
+    }.get(kind)
+    if expected:
+        return f"{path}: expected {expected}, got {given!r}"
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        hint = _NAME_HINT if pattern == _NAME_PATTERN else f"text matching {pattern}"
+        return f"{path}: expected {hint}, got {given!r}"
+    if kind in {"literal_error", "union_tag_invalid"}:
+        expected_values = error.get("ctx", {}).get("expected") or error.get("ctx", {}).get(
+            "expected_tags"
+        )
+        return f"{path}: expected one of {expected_values}, got {given!r}"
+    if kind == "union_tag_not_found":
+        return f"{path}: missing 'kind' (one of 'sql', 'file', 'python')"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{path}: {message}" + (f" (got {given!r})" if _is_scalar(given) else "")
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _allowed_keys(location: Sequence[str | int], raw: Any) -> str:
+    """The valid keys at the parent of an unknown key, so a typo's fix is one glance away."""
+    model: type[BaseModel] | None = GovernanceConfig
+    node = raw
+    for part in location[:-1]:
+        if isinstance(part, int) or model is None:
+            node = node[part] if isinstance(node, Sequence) else node
+            continue
+        field = model.model_fields.get(part)
+        node = node.get(part) if isinstance(node, Mapping) else None
+        model = _model_of(field.annotation if field else None, node)
+    if model is None:
+        return ""
+    names = sorted(f.alias or name for name, f in model.model_fields.items())
+    return f" (allowed: {', '.join(names)})"
+
+
+def _model_of(annotation: Any, node: Any) -> type[BaseModel] | None:
+    candidates = [annotation, *getattr(annotation, "__args__", ())]
+    for candidate in candidates:
+        for inner in [candidate, *getattr(candidate, "__args__", ())]:
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                kind_field = inner.model_fields.get("kind")
+                if kind_field is None or (
+                    isinstance(node, Mapping)
+                    and node.get("kind") in getattr(kind_field.annotation, "__args__", ())
+                ):
+                    return inner
+    return None
+
+
+def _cross_reference_problems(config: GovernanceConfig) -> list[str]:
+    """Problems no single key shows: references between teams, people, roles and models."""
+    problems: list[str] = []
+    teams = {t.name for t in config.teams}
+    people = {p.name for p in config.people}
+    for field, names in (
+        ("teams", [t.name for t in config.teams]),
+        ("people", [p.name for p in config.people]),
+        ("models", [m.name for m in config.models]),
+    ):
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"{field}: {name!r} is declared twice; names must be unique")
+    for role, permissions in config.roles.items():
+        for permission in permissions:
+            if permission not in PERMISSIONS:
+                problems.append(
+                    f"roles.{role}: unknown permission {permission!r} "
+                    f"(known: {', '.join(PERMISSIONS)})"
+                )
+    for i, person in enumerate(config.people):
+        if person.team not in teams:
+            problems.append(
+                f"people[{i}].team: unknown team {person.team!r} (declared: {', '.join(sorted(teams))})"
+            )
+        for role in person.roles:
+            if role not in config.roles:
+                problems.append(
+                    f"people[{i}].roles: unknown role {role!r} (declared: {', '.join(sorted(config.roles))})"
+                )
+    for i, model in enumerate(config.models):
+        if model.team not in teams:
+            problems.append(
+                f"models[{i}].team: unknown team {model.team!r} (declared: {', '.join(sorted(teams))})"
+            )
+        if model.owner not in people:
+            problems.append(
+                f"models[{i}].owner: {model.owner!r} is not among people (declared: {', '.join(sorted(people))})"
+            )
+        data = model.data
+        for j, attribute in enumerate(data.sensitive_attributes):
+            if attribute == data.target:
+                problems.append(
+                    f"models[{i}].data.sensitive_attributes[{j}]: {attribute!r} is the target"
+                )
+        for j, feature in enumerate(model.fairness.excluded_from_drivers):
+            if feature not in data.features:
+                problems.append(
+                    f"models[{i}].fairness.excluded_from_drivers[{j}]: {feature!r} is not a feature"
+                )
+        if model.training.split == "time" and not data.time_column:
+            problems.append(f"models[{i}].training.split: 'time' needs data.time_column to be set")
+    return problems
+
+
+def expand_env(text: str) -> str:
+    """Replace `${VAR}` / `${VAR:-default}` so URLs can carry secrets without storing them."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(3)
+        value = os.environ.get(name, default)
+        if value is None:
+            raise ConfigError(
+                "environment",
+                [f"${{{name}}} is referenced in governance.yaml but not set; export it"],
+            )
+        return value
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}", substitute, text)
