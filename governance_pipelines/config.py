@@ -363,6 +363,8 @@ def _allowed_keys(location: Sequence[str | int], raw: Any) -> str:
             node = node[part] if isinstance(node, Sequence) else node
             continue
         field = model.model_fields.get(part)
+        if field is None and isinstance(node, Mapping) and node.get("kind") == part:
+            continue  # the tag pydantic inserts for a discriminated union
         node = node.get(part) if isinstance(node, Mapping) else None
         model = _model_of(field.annotation if field else None, node)
     if model is None:

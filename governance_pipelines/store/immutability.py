@@ -16,7 +16,7 @@ def create_append_only_triggers(connection: sa.Connection, tables: tuple[str, ..
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
             "CREATE OR REPLACE FUNCTION governance_forbid_change() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{IMMUTABLE_MESSAGE}: %', TG_TABLE_NAME; END; "
+            f"BEGIN RAISE EXCEPTION '{IMMUTABLE_MESSAGE}: %%', TG_TABLE_NAME; END; "
             "$$ LANGUAGE plpgsql"
         )
         for table in tables:
@@ -41,7 +41,11 @@ def drop_append_only_triggers(connection: sa.Connection, tables: tuple[str, ...]
         else:
             for operation in ("update", "delete"):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
-    if postgres:
+
+
+def drop_guard_function(connection: sa.Connection) -> None:
+    """Drop PostgreSQL's shared trigger function, once no table uses it any more."""
+    if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS governance_forbid_change()")
 
 

@@ -13,6 +13,7 @@ from alembic import op
 from governance_pipelines.store.immutability import (
     create_append_only_triggers,
     drop_append_only_triggers,
+    drop_guard_function,
 )
 
 # Frozen at this revision: later migrations guard their own new tables.
@@ -259,6 +260,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_append_only_triggers(op.get_bind(), APPEND_ONLY_TABLES)
+    drop_guard_function(op.get_bind())
     op.drop_table("model_versions")
     with op.batch_alter_table("data_snapshots", schema=None) as batch_op:
         batch_op.drop_index("ix_data_snapshots_model_created")

@@ -1,0 +1,177 @@
+"""governance.yaml parsing: a wrong file is named precisely, never half-accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from governance_pipelines.cli import main
+from governance_pipelines.config import (
+    PACKAGED_DEMO_CONFIG,
+    ConfigError,
+    GovernanceConfig,
+    load_config,
+    parse_config,
+)
+
+
+def _demo_raw() -> dict:
+    return yaml.safe_load(PACKAGED_DEMO_CONFIG.read_text())
+
+
+def _problems(raw: dict | str) -> list[str]:
+    text = raw if isinstance(raw, str) else yaml.safe_dump(raw)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="governance.yaml")
+    return caught.value.problems
+
+
+def test_demo_config_loads_with_every_section(demo_config: GovernanceConfig) -> None:
+    credit = demo_config.model("credit_default")
+    assert credit.training.min_metric == 0.70
+    assert credit.data.sensitive_attributes == ["gender", "age"]
+    assert credit.required_approvals == 2
+    assert demo_config.channel_for(credit) == "#credit-risk-ml"
+    assert credit.sla.p95_latency_ms == 120
+    assert credit.cost.per_1k_requests == pytest.approx(0.40)
+    assert demo_config.model("breast_cancer").monitoring.drift_profile == "auto"
+
+
+def test_wrong_type_names_file_key_path_and_expectation() -> None:
+    raw = _demo_raw()
+    raw["models"][1]["training"]["min_metric"] = "high"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_dump(raw), source="governance.yaml")
+    assert (
+        str(caught.value)
+        == "governance.yaml: models[1].training.min_metric: expected a number, got 'high'"
+    )
+
+
+def test_unknown_key_is_an_error_that_lists_allowed_keys() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["training"]["min_metic"] = 0.8
+    (problem,) = _problems(raw)
+    assert problem.startswith("models[0].training.min_metic: unknown key")
+    assert "min_metric" in problem  # the allowed keys show the fix
+
+
+def test_unknown_key_inside_a_data_source_lists_that_source_kinds_keys() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["data"]["source"]["table"] = "x"
+    (problem,) = _problems(raw)
+    assert problem.startswith("models[0].data.source.table: unknown key")
+    assert "callable" in problem
+
+
+def test_missing_required_key() -> None:
+    raw = _demo_raw()
+    del raw["models"][0]["data"]["target"]
+    assert _problems(raw) == ["models[0].data.target: required key is missing"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["training"]["test_size"] = 1.5
+    raw["models"][1]["sla"]["availability"] = "always"
+    raw["teams"][0]["colour"] = "blue"
+    problems = _problems(raw)
+    assert len(problems) == 3
+    assert any(p.startswith("models[0].training.test_size:") for p in problems)
+    assert "models[1].sla.availability: expected a number, got 'always'" in problems
+
+
+def test_source_kind_must_be_known() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["data"]["source"] = {"kind": "s3", "path": "s3://x"}
+    (problem,) = _problems(raw)
+    assert problem.startswith("models[0].data.source: expected one of")
+    assert "'s3'" in problem
+
+
+def test_model_name_must_be_snake_case() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["name"] = "Credit Default"
+    (problem,) = _problems(raw)
+    assert problem.startswith("models[0].name: expected lower-case letters")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda r: r["models"][0].update(owner="zoe"),
+            "models[0].owner: 'zoe' is not among people",
+        ),
+        (lambda r: r["models"][0].update(team="growth"), "models[0].team: unknown team 'growth'"),
+        (
+            lambda r: r["people"][0].update(roles=["superuser"]),
+            "people[0].roles: unknown role 'superuser'",
+        ),
+        (
+            lambda r: r["models"].append(r["models"][0]),
+            "models: 'credit_default' is declared twice",
+        ),
+        (
+            lambda r: r["models"][1]["training"].update(split="time"),
+            "models[1].training.split: 'time' needs data.time_column",
+        ),
+        (
+            lambda r: r["models"][0]["data"]["features"].append("default"),
+            "models[0].data: target column 'default' is also listed in features",
+        ),
+        (
+            lambda r: r.update(roles={"viewer": ["model.fly"]}),
+            "roles.viewer: unknown permission 'model.fly'",
+        ),
+    ],
+)
+def test_cross_references_are_checked(mutate, expected: str) -> None:
+    raw = _demo_raw()
+    mutate(raw)
+    problems = _problems(raw)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_invalid_yaml_names_line_and_column() -> None:
+    (problem,) = _problems("teams:\n  - name: a\n    slack_channel: [unclosed\n")
+    assert problem.startswith("line ")
+    assert "invalid YAML" in problem
+
+
+@pytest.mark.parametrize(("text", "got"), [("", "an empty file"), ("- a\n- b\n", "a list")])
+def test_top_level_must_be_a_mapping(text: str, got: str) -> None:
+    (problem,) = _problems(text)
+    assert got in problem
+
+
+def test_missing_file_says_how_to_fix_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found; create it"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_environment_variable_selects_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "mine.yaml"
+    target.write_text(PACKAGED_DEMO_CONFIG.read_text())
+    monkeypatch.setenv("GOVERNANCE_CONFIG", str(target))
+    assert load_config().model("breast_cancer").owner == "dan"
+
+
+def test_cli_validate_ok_and_error_exit_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["config", "validate", str(PACKAGED_DEMO_CONFIG)])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("OK: 2 model(s)")
+
+    raw = _demo_raw()
+    raw["models"][1]["training"]["min_metric"] = "high"
+    bad = tmp_path / "governance.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    failed = runner.invoke(main, ["config", "validate", str(bad)])
+    assert failed.exit_code == 1
+    assert f"{bad}: models[1].training.min_metric: expected a number, got 'high'" in failed.output
