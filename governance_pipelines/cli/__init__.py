@@ -10,9 +10,19 @@ import importlib
 
 import click
 
-# command name -> "module:attribute" of the click command implementing it
-_COMMANDS: dict[str, str] = {
-    "drift": "governance_pipelines.cli.drift:drift",
+# command name -> ("module:attribute" of the click command, one-line help for --help)
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": (
+        "governance_pipelines.cli.audit:audit",
+        "Verify and read the tamper-evident audit log.",
+    ),
+    "config": ("governance_pipelines.cli.config:config", "Check a governance.yaml file."),
+    "db": ("governance_pipelines.cli.db:db", "Manage the governance store's schema."),
+    "demo": (
+        "governance_pipelines.cli.demo:demo",
+        "Run the whole governance graph on demo models.",
+    ),
+    "drift": ("governance_pipelines.cli.drift:drift", "Compare two data files for drift."),
 }
 
 
@@ -24,14 +34,24 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in _COMMANDS:
-            module_name, attribute = _COMMANDS[cmd_name].split(":")
+            module_name, attribute = _COMMANDS[cmd_name][0].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][1]) for name in sorted(_COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """ML governance control plane: snapshots, checks, audits and monitoring on Dagster."""
+    """ML governance control plane: snapshots, checks, audits and monitoring on Dagster.
+
+    The store is SQLite under GOVERNANCE_HOME (default ./.governance) unless
+    GOVERNANCE_DATABASE_URL names another database; the config file is GOVERNANCE_CONFIG
+    (default ./governance.yaml).
+    """
 
 
 if __name__ == "__main__":

@@ -1,0 +1,28 @@
+"""`governance config validate`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def config() -> None:
+    """Check a governance.yaml file."""
+
+
+@config.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def validate(path: str | None) -> None:
+    """Validate PATH (default: GOVERNANCE_CONFIG or ./governance.yaml); exit 1 on errors."""
+    from governance_pipelines.config import ConfigError, load_config
+
+    try:
+        loaded = load_config(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(f"{error.source}: {problem}", err=True)
+        raise SystemExit(1) from None
+    names = ", ".join(model.name for model in loaded.models)
+    click.echo(
+        f"OK: {len(loaded.models)} model(s) ({names}), {len(loaded.people)} people, {len(loaded.teams)} team(s)"
+    )

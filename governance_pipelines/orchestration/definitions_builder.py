@@ -1,0 +1,24 @@
+"""From `governance.yaml` to Dagster definitions: one factory call per declared model."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
+from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.orchestration.training_data import build_training_data_definitions
+
+
+def build_definitions(
+    config: GovernanceConfig, *, governance_store: GovernanceStoreResource | None = None
+) -> dg.Definitions:
+    """All assets, checks, jobs, schedules and sensors for the models in `config`."""
+    per_model = [build_training_data_definitions(config, model) for model in config.models]
+    return dg.Definitions.merge(
+        *per_model,
+        build_audit_trail_definitions(),
+        dg.Definitions(
+            resources={"governance_store": governance_store or GovernanceStoreResource()}
+        ),
+    )

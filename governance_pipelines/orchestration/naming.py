@@ -1,0 +1,29 @@
+"""Asset keys and check names, in one place so sensors, jobs and tests agree on them."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+GOVERNANCE_GROUP = "governance"
+
+TRAINING_DATA = "training_data"
+TRAINING_SNAPSHOT = "training_snapshot"
+TRAINING_DATA_PROFILE = "training_data_profile"
+AUDIT_LOG = "audit_log"
+
+SNAPSHOT_SCHEMA_VALID = "training_snapshot_schema_valid"
+SNAPSHOT_INTEGRITY = "training_snapshot_integrity"
+AUDIT_CHAIN_INTACT = "audit_log_chain_intact"
+
+
+def model_asset_key(model_name: str, asset_name: str) -> dg.AssetKey:
+    return dg.AssetKey([model_name, asset_name])
+
+
+def governance_asset_key(asset_name: str) -> dg.AssetKey:
+    return dg.AssetKey([GOVERNANCE_GROUP, asset_name])
+
+
+def run_actor(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> str:
+    """Who did it, for the audit log: Dagster runs act as `dagster:<run id>`."""
+    return f"dagster:{context.run.run_id}"

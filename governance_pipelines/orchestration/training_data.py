@@ -1,0 +1,258 @@
+"""Per-model data assets: the raw training data, its immutable snapshot and validation.
+
+`training_snapshot`'s data version is the snapshot's sha256, so Dagster's lineage and
+staleness follow the exact bytes a model was trained on. Both checks are blocking:
+nothing downstream runs on data that failed its schema or whose file was tampered with.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from governance_pipelines.config import GovernanceConfig, ModelConfig, SqlSource
+from governance_pipelines.development.data_sources import describe_source, load_training_data
+from governance_pipelines.development.profiling import (
+    profile_as_markdown,
+    profile_as_records,
+    profile_frame,
+)
+from governance_pipelines.development.snapshot import (
+    SnapshotError,
+    read_snapshot,
+    verify_snapshot,
+    write_snapshot,
+)
+from governance_pipelines.development.validation import (
+    build_schema,
+    validate_frame,
+    violations_as_records,
+)
+from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.store import GovernanceStore
+
+SNAPSHOT_CODE_VERSION = "1"
+
+
+def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig) -> dg.Definitions:
+    """The data-governance assets and checks of one declared model."""
+    key = lambda name: naming.model_asset_key(model.name, name)  # noqa: E731
+    owners = _owners(config, model)
+    tags = {"governance/model": model.name, "governance/team": model.team}
+    source_kind = "sql" if isinstance(model.data.source, SqlSource) else model.data.source.kind
+
+    training_data = dg.AssetSpec(
+        key=key(naming.TRAINING_DATA),
+        description=f"Where {model.name}'s training data comes from: {json.dumps(describe_source(model.data.source))}",
+        group_name=model.name,
+        kinds={source_kind},
+        owners=owners,
+        tags=tags,
+        metadata={"source": dg.MetadataValue.json(describe_source(model.data.source))},
+    )
+
+    @dg.asset(
+        key=key(naming.TRAINING_SNAPSHOT),
+        deps=[training_data],
+        group_name=model.name,
+        kinds={"parquet", "pandas"},
+        owners=owners,
+        tags=tags,
+        code_version=SNAPSHOT_CODE_VERSION,
+    )
+    def training_snapshot(
+        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.MaterializeResult:
+        """An immutable, content-addressed snapshot of the training data (parquet + sha256).
+
+        Its data version is the file's sha256, so every downstream record names exactly
+        which bytes it was built from. Identical data yields the identical snapshot.
+        """
+        store = governance_store.store
+        actor = naming.run_actor(context)
+        store.register_model(
+            name=model.name,
+            team=model.team,
+            owner=model.owner,
+            description=model.description,
+            config=model.model_dump(mode="json", by_alias=True),
+            actor=actor,
+        )
+        frame = load_training_data(model.data.source)
+        manifest = write_snapshot(frame, _snapshot_folder(store, model))
+        record, created = store.register_snapshot(
+            snapshot_id=manifest.snapshot_id,
+            model_name=model.name,
+            path=manifest.path,
+            row_count=manifest.row_count,
+            column_count=manifest.column_count,
+            byte_size=manifest.byte_size,
+            columns=manifest.columns,
+            source=describe_source(model.data.source),
+            actor=actor,
+        )
+        context.log.info(
+            f"snapshot {manifest.snapshot_id[:12]} ({'new' if created else 'unchanged data, reused'})"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "snapshot_id": manifest.snapshot_id,
+                "path": dg.MetadataValue.path(manifest.path),
+                "dagster/row_count": dg.MetadataValue.int(manifest.row_count),
+                "columns": dg.MetadataValue.int(manifest.column_count),
+                "bytes": dg.MetadataValue.int(manifest.byte_size),
+                "new_snapshot": created,
+                "first_taken_at": record.created_at.isoformat(),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        dg.TableColumn(name, dtype) for name, dtype in manifest.columns.items()
+                    ]
+                ),
+            },
+            data_version=dg.DataVersion(manifest.snapshot_id),
+        )
+
+    @dg.asset_check(
+        asset=training_snapshot,
+        name=naming.SNAPSHOT_INTEGRITY,
+        blocking=True,
+        description="The snapshot file still hashes to its recorded sha256 (not altered since written).",
+    )
+    def snapshot_integrity(
+        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.AssetCheckResult:
+        store = governance_store.store
+        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        intact = verify_snapshot(snapshot.path, snapshot.snapshot_id)
+        summary = (
+            "file hash matches the snapshot id"
+            if intact
+            else f"{snapshot.path} is missing or altered; restore it or take a new snapshot"
+        )
+        store.record_check_result(
+            model_name=model.name,
+            check_name=naming.SNAPSHOT_INTEGRITY,
+            passed=intact,
+            severity="ERROR",
+            summary=summary,
+            evidence={"path": snapshot.path},
+            actor=naming.run_actor(context),
+            snapshot_id=snapshot.snapshot_id,
+            run_id=context.run.run_id,
+        )
+        return dg.AssetCheckResult(
+            passed=intact,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"snapshot_id": snapshot.snapshot_id, "summary": summary},
+        )
+
+    @dg.asset_check(
+        asset=training_snapshot,
+        name=naming.SNAPSHOT_SCHEMA_VALID,
+        blocking=True,
+        description="The snapshot satisfies the pandera schema declared in governance.yaml (data.columns).",
+    )
+    def snapshot_schema_valid(
+        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.AssetCheckResult:
+        store = governance_store.store
+        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        try:
+            frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
+        except SnapshotError as error:
+            report_summary, violations, passed, failures = str(error), [], False, 0
+        else:
+            report = validate_frame(frame, build_schema(model.data))
+            report_summary, passed, failures = report.summary, report.passed, report.failure_count
+            violations = violations_as_records(report)
+        store.record_check_result(
+            model_name=model.name,
+            check_name=naming.SNAPSHOT_SCHEMA_VALID,
+            passed=passed,
+            severity="ERROR",
+            summary=report_summary,
+            evidence={"violations": violations},
+            actor=naming.run_actor(context),
+            snapshot_id=snapshot.snapshot_id,
+            run_id=context.run.run_id,
+        )
+        context.log.info(report_summary)
+        return dg.AssetCheckResult(
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "snapshot_id": snapshot.snapshot_id,
+                "summary": report_summary,
+                "failures": dg.MetadataValue.int(failures),
+                "violations": dg.MetadataValue.md(_violations_markdown(violations)),
+                "violations_json": dg.MetadataValue.json(violations),
+            },
+        )
+
+    @dg.asset(
+        key=key(naming.TRAINING_DATA_PROFILE),
+        deps=[training_snapshot],
+        group_name=model.name,
+        kinds={"pandas"},
+        owners=owners,
+        tags=tags,
+    )
+    def training_data_profile(
+        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.MaterializeResult:
+        """Per-column statistics of the validated snapshot, for reviewers and model cards."""
+        store = governance_store.store
+        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        profiles = profile_frame(read_snapshot(snapshot.path, snapshot.snapshot_id))
+        path = Path(snapshot.path).with_suffix(".profile.json")
+        if not path.exists():
+            path.write_text(json.dumps(profile_as_records(profiles), indent=2), encoding="utf-8")
+        return dg.MaterializeResult(
+            metadata={
+                "snapshot_id": snapshot.snapshot_id,
+                "profile": dg.MetadataValue.md(profile_as_markdown(profiles)),
+                "path": dg.MetadataValue.path(str(path)),
+            },
+            data_version=dg.DataVersion(snapshot.snapshot_id),
+        )
+
+    return dg.Definitions(
+        assets=[training_data, training_snapshot, training_data_profile],
+        asset_checks=[snapshot_integrity, snapshot_schema_valid],
+    )
+
+
+def _owners(config: GovernanceConfig, model: ModelConfig) -> list[str]:
+    owner = config.person(model.owner)
+    owners = [f"team:{model.team}"]
+    if owner is not None and owner.email:
+        owners.insert(0, owner.email)
+    return owners
+
+
+def _snapshot_folder(store: GovernanceStore, model: ModelConfig) -> Path:
+    return store.home / "snapshots" / model.name
+
+
+def _materialized_snapshot_id(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, snapshot_key: dg.AssetKey
+) -> str:
+    """The snapshot the latest materialization produced (its data version), not merely the newest row."""
+    event = context.instance.get_latest_materialization_event(snapshot_key)
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure(
+            f"{snapshot_key.to_user_string()} has never been materialized; materialize it first"
+        )
+    return str(event.asset_materialization.metadata["snapshot_id"].value)
+
+
+def _violations_markdown(violations: list[dict]) -> str:
+    if not violations:
+        return "No violations."
+    lines = ["| column | check | failures | examples |", "|---|---|---:|---|"]
+    lines += [
+        f"| {v['column']} | {v['check']} | {v['failures']} | {', '.join(v['examples'])} |"
+        for v in violations
+    ]
+    return "\n".join(lines)

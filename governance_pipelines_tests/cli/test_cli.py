@@ -1,0 +1,110 @@
+"""The `governance` command: lean start-up, the demo end to end, and clean errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from governance_pipelines.cli import main
+from governance_pipelines.config import PACKAGED_DEMO_CONFIG
+from governance_pipelines.store import GovernanceStore
+
+
+def test_help_lists_commands_without_importing_dagster() -> None:
+    code = (
+        "import sys\n"
+        "from governance_pipelines.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'dagster' not in sys.modules, 'dagster imported'\n"
+        "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("audit", "config", "db", "demo", "drift"):
+        assert f"  {command} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit"],
+        ["audit", "verify"],
+        ["audit", "log"],
+        ["db", "upgrade"],
+        ["demo"],
+        ["config", "validate"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_unknown_command_fails() -> None:
+    result = CliRunner().invoke(main, ["frobnicate"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
+
+
+def test_demo_runs_end_to_end_and_is_repeatable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "home"
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--home", str(home)])
+    assert first.exit_code == 0, first.output
+    assert f"governance demo: {PACKAGED_DEMO_CONFIG}" in first.output
+    assert "credit_default: snapshot" in first.output
+    assert "(20000 rows)" in first.output
+    assert "training_snapshot_schema_valid passed" in first.output
+    assert "audit chain: 8 events, intact" in first.output
+    assert f"governance store:  sqlite:///{home.resolve()}/governance.db" in first.output
+
+    second = runner.invoke(main, ["demo", "--home", str(home)])
+    assert second.exit_code == 0, second.output
+    store = GovernanceStore.open(None, home)
+    try:
+        assert (
+            len(store.recent_events(action="snapshot.registered")) == 2
+        )  # unchanged data, no new snapshot
+        assert store.verify_audit_chain().ok
+    finally:
+        store.dispose()
+    assert (home / "dagster" / "dagster.yaml").exists()
+
+
+def test_demo_uses_a_local_governance_yaml_and_reports_its_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(PACKAGED_DEMO_CONFIG.read_text())
+    raw["models"][0]["training"]["min_metric"] = "high"
+    Path("governance.yaml").write_text(yaml.safe_dump(raw))
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 1
+    assert (
+        "governance.yaml: models[0].training.min_metric: expected a number, got 'high'"
+        in result.output
+    )
+
+
+def test_demo_exits_non_zero_when_a_gate_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(PACKAGED_DEMO_CONFIG.read_text())
+    raw["models"] = [raw["models"][1]]
+    raw["models"][0]["data"]["columns"]["mean_radius"]["le"] = 10.0  # real radii reach 28
+    Path("governance.yaml").write_text(yaml.safe_dump(raw))
+    result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "h")])
+    assert result.exit_code == 1
+    assert "training_snapshot_schema_valid FAILED" in result.output
