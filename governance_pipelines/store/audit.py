@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from governance_pipelines.canonical import canonical_json
 from governance_pipelines.store.schema import audit_head, audit_log
 
 GENESIS_HASH = "0" * 64
@@ -45,11 +46,6 @@ class ChainVerification:
     problem: str | None = None
     first_bad_seq: int | None = None
     head_hash: str = GENESIS_HASH
-
-
-def canonical_json(value: Any) -> str:
-    """The one serialisation that hashes are computed over (key order and spacing fixed)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def event_hash(

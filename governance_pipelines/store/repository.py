@@ -7,7 +7,6 @@ check evaluated), so the API offers no way to change them: attempts raise
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from governance_pipelines.canonical import canonical_json, canonical_sha256
 from governance_pipelines.store import audit, migrate
 from governance_pipelines.store.engine import create_store_engine, database_url, governance_home
 from governance_pipelines.store.immutability import is_immutability_violation
@@ -187,7 +187,7 @@ class GovernanceStore:
         actor: str,
     ) -> str:
         """Record a declared model; returns 'registered', 'config_changed' or 'unchanged'."""
-        config_sha = hashlib.sha256(audit.canonical_json(config).encode()).hexdigest()
+        config_sha = canonical_sha256(config)
 
         def work(connection: sa.Connection) -> str:
             existing = connection.execute(
@@ -254,7 +254,7 @@ class GovernanceStore:
                 "column_count": column_count,
                 "byte_size": byte_size,
                 "columns_json": json.dumps(dict(columns)),
-                "source_json": audit.canonical_json(source),
+                "source_json": canonical_json(source),
                 "created_by": actor,
                 "created_at": _now(),
             }
@@ -339,7 +339,7 @@ class GovernanceStore:
                     snapshot_id=snapshot_id,
                     artifact_sha256=artifact_sha256,
                     artifact_path=artifact_path,
-                    record_json=audit.canonical_json(record),
+                    record_json=canonical_json(record),
                     created_by=actor,
                     created_at=_now(),
                 )
@@ -364,6 +364,17 @@ class GovernanceStore:
             return _version(row), True
 
         return self._write(work)
+
+    def find_model_version(self, model_name: str, fingerprint: str) -> ModelVersionRecord | None:
+        """The version already trained from these exact inputs, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(model_versions).where(
+                    model_versions.c.model_name == model_name,
+                    model_versions.c.fingerprint == fingerprint,
+                )
+            ).one_or_none()
+        return None if row is None else _version(row)
 
     def get_model_version(self, model_name: str, version: int) -> ModelVersionRecord:
         with self.engine.connect() as connection:
@@ -412,7 +423,7 @@ class GovernanceStore:
                     passed=passed,
                     severity=severity,
                     summary=summary,
-                    evidence_json=audit.canonical_json(evidence),
+                    evidence_json=canonical_json(evidence),
                     run_id=run_id,
                     created_at=now,
                 )

@@ -36,7 +36,7 @@ def test_sql_errors_name_the_problem(tmp_path: Path, monkeypatch: pytest.MonkeyP
     bad_query = SqlSource(
         kind="sql", url=f"sqlite:///{tmp_path / 'e.db'}", query="SELECT * FROM missing"
     )
-    with pytest.raises(DataSourceError, match="the training query failed.*no such table"):
+    with pytest.raises(DataSourceError, match=r"the training query failed.*no such table"):
         load_training_data(bad_query)
     unset = SqlSource(kind="sql", url="${NOT_SET_ANYWHERE}", query="SELECT 1")
     with pytest.raises(Exception, match=r"\$\{NOT_SET_ANYWHERE\} is referenced"):

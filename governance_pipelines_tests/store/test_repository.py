@@ -68,7 +68,8 @@ def test_snapshot_registration_is_idempotent(store: GovernanceStore) -> None:
     _model(store)
     first, created = _snapshot(store)
     again, created_again = _snapshot(store)
-    assert created and not created_again
+    assert created
+    assert not created_again
     assert again == first
     assert store.get_snapshot("a" * 64).columns == {"x": "float64", "y": "int64"}
     assert store.latest_snapshot("credit").snapshot_id == "a" * 64
@@ -84,7 +85,9 @@ def test_versions_are_numbered_per_model_and_deduplicated(store: GovernanceStore
     again, created_again = _version(store, "f1")
     other, _ = _version(store, "f1", model="cancer")
     assert (v1.version, v2.version, other.version) == (1, 2, 1)
-    assert created1 and not created_again and again.version == 1
+    assert created1
+    assert not created_again
+    assert again.version == 1
     assert [v.version for v in store.list_model_versions("credit")] == [1, 2]
     assert store.get_model_version("credit", 2).record == {"params": {"n": 1}}
 
@@ -161,7 +164,8 @@ def test_check_results_keep_history_and_report_the_latest(store: GovernanceStore
             actor="a",
         )
     (latest,) = store.latest_check_results("credit")
-    assert latest.passed and latest.evidence == {"n": 1}
+    assert latest.passed
+    assert latest.evidence == {"n": 1}
     assert latest.created_at.tzinfo is not None
 
 
