@@ -1,0 +1,221 @@
+"""What a model card says about a registered version, gathered from its records.
+
+Everything here comes from stored facts — the version record, the snapshot, the check
+evidence, approvals and the stage timeline — so a card rendered years later tells the
+same story as the day it was first written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_curve
+
+from governance_pipelines.config import GovernanceConfig, ModelConfig
+from governance_pipelines.development.environment import json_safe
+from governance_pipelines.development.training import TrainedModel
+from governance_pipelines.documentation.model_card import ModelCardInputs
+
+_EXAMPLES = 5
+_CURVE_POINTS = 60
+
+
+def build_card_inputs(
+    config: GovernanceConfig,
+    model: ModelConfig,
+    *,
+    version: int,
+    frame: pd.DataFrame,
+    trained: TrainedModel,
+    snapshot: Mapping[str, Any],
+    check_results: Sequence[Mapping[str, Any]],
+    approvals: Sequence[Mapping[str, Any]] = (),
+    stage_history: Sequence[Mapping[str, Any]] = (),
+    status: str | None = None,
+) -> ModelCardInputs:
+    record = trained.record
+    evidence = {row["check"]: row for row in check_results}
+    test_rows = frame.iloc[trained.test_positions]
+    return ModelCardInputs(
+        model_name=model.name,
+        version=str(version),
+        owner=model.owner,
+        team=model.team,
+        status=status or "registered",
+        description=model.description,
+        business_context=model.business_context,
+        business_justification=model.business_justification,
+        labels=dict(model.labels),
+        algorithm=record["algorithm"]["type"],
+        estimator_class=record["algorithm"]["class"],
+        task=trained.spec.task,
+        parameters=record["algorithm"]["params"],
+        features=_features(model, frame),
+        customisations=[f"{step['columns']}: {step['steps']}" for step in _transformations(record)]
+        or None,
+        reproduce_command=f"governance reproduce {model.name} {version}",
+        source=record.get("code"),
+        environment=_environment(record),
+        training_examples=_examples(frame, [*model.data.features, model.data.target]),
+        prediction_request=_request(test_rows, model),
+        prediction_response=_response(trained),
+        metrics={k: float(v) for k, v in record["metrics"].items() if isinstance(v, int | float)},
+        primary_metric=record["evaluation"]["primary_metric"],
+        metric_threshold=record["evaluation"]["threshold"],
+        higher_is_better=record["evaluation"]["direction"] == "higher",
+        validation_results=[
+            {"check": name, "passed": row["passed"], "summary": row["summary"]}
+            for name, row in evidence.items()
+        ],
+        fairness=list(evidence.get("model_version_fair", {}).get("table", [])),
+        feature_importances=[
+            {
+                "feature": row["feature"],
+                "importance": row["importance_mean"],
+                "std": row["importance_std"],
+            }
+            for row in evidence.get("model_version_explainable", {}).get("table", [])
+        ],
+        roc_curve=_roc(trained, test_rows, model),
+        calibration=_calibration(trained, test_rows, model),
+        predicted_vs_actual=_predicted_vs_actual(trained, test_rows, model),
+        data_snapshot={
+            "id": snapshot["snapshot_id"][:12],
+            "sha256": snapshot["snapshot_id"],
+            "rows": snapshot["row_count"],
+            "columns": snapshot["column_count"],
+            "created_at": str(snapshot["created_at"]),
+            "uri": snapshot["path"],
+        },
+        lineage=[
+            {
+                "name": f"{model.name}/training_data",
+                "kind": "source",
+                "ref": json.dumps(snapshot.get("source", {})),
+            },
+            {
+                "name": f"{model.name}/training_snapshot",
+                "kind": "snapshot",
+                "ref": snapshot["snapshot_id"][:12],
+            },
+            {"name": f"{model.name}/model_version", "kind": "model", "ref": f"v{version}"},
+        ],
+        approvals=list(approvals),
+        stage_history=list(stage_history),
+    )
+
+
+def _features(model: ModelConfig, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    declared = model.data.columns
+    rows = []
+    for name in model.data.features:
+        rule = declared.get(name)
+        rows.append(
+            {
+                "name": name,
+                "dtype": str(frame[name].dtype) if name in frame else "missing",
+                "description": rule.description if rule else None,
+                "role": "input",
+            }
+        )
+    target_rule = declared.get(model.data.target)
+    rows.append(
+        {
+            "name": model.data.target,
+            "dtype": str(frame[model.data.target].dtype),
+            "description": target_rule.description if target_rule else None,
+            "role": "output",
+        }
+    )
+    return rows
+
+
+def _transformations(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        {
+            "columns": ", ".join(step.get("columns", [])),
+            "steps": " → ".join(map(str, step.get("steps", []))),
+        }
+        for step in record.get("features", {}).get("transformations", [])
+    ]
+
+
+def _environment(record: Mapping[str, Any]) -> dict[str, Any]:
+    environment = record.get("environment", {})
+    packages = environment.get("packages", {})
+    interesting = ("scikit-learn", "pandas", "numpy", "dagster", "pandera", "governance-pipelines")
+    return {
+        "python": environment.get("python_version"),
+        "image": environment.get("container_image"),
+        "packages": {name: packages[name] for name in interesting if name in packages},
+    }
+
+
+def _examples(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    return json_safe(frame[columns].head(_EXAMPLES).to_dict("records"))
+
+
+def _request(test_rows: pd.DataFrame, model: ModelConfig) -> dict[str, Any]:
+    row = test_rows[list(model.data.features)].head(1).to_dict("records")[0]
+    return {"model": model.name, "features": json_safe(row)}
+
+
+def _response(trained: TrainedModel) -> dict[str, Any]:
+    response: dict[str, Any] = {"prediction": json_safe(trained.predictions[0])}
+    if trained.scores is not None and trained.classes is not None:
+        response["probabilities"] = {
+            str(label): round(float(p), 4)
+            for label, p in zip(trained.classes, trained.scores[0], strict=True)
+        }
+    return response
+
+
+def _positive_scores(trained: TrainedModel) -> np.ndarray | None:
+    if trained.scores is None or trained.classes is None or len(trained.classes) != 2:
+        return None
+    return trained.scores[:, 1]
+
+
+def _roc(
+    trained: TrainedModel, test_rows: pd.DataFrame, model: ModelConfig
+) -> dict[str, Any] | None:
+    scores = _positive_scores(trained)
+    if scores is None:
+        return None
+    labels = test_rows[model.data.target].to_numpy() == trained.classes[1]
+    fpr, tpr, _ = roc_curve(labels, scores)
+    keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), _CURVE_POINTS)).astype(int))
+    auc = trained.metrics.get("roc_auc")
+    return {
+        "fpr": fpr[keep].tolist(),
+        "tpr": tpr[keep].tolist(),
+        **({"auc": auc} if auc is not None else {}),
+    }
+
+
+def _calibration(
+    trained: TrainedModel, test_rows: pd.DataFrame, model: ModelConfig
+) -> dict[str, Any] | None:
+    scores = _positive_scores(trained)
+    if scores is None:
+        return None
+    labels = test_rows[model.data.target].to_numpy() == trained.classes[1]
+    fraction, mean_predicted = calibration_curve(labels, scores, n_bins=10, strategy="quantile")
+    return {"mean_predicted": mean_predicted.tolist(), "fraction_positive": fraction.tolist()}
+
+
+def _predicted_vs_actual(
+    trained: TrainedModel, test_rows: pd.DataFrame, model: ModelConfig
+) -> dict[str, Any] | None:
+    if trained.spec.task != "regression":
+        return None
+    sample = slice(0, 500)
+    return {
+        "predicted": np.asarray(trained.predictions[sample], dtype=float).tolist(),
+        "actual": test_rows[model.data.target].to_numpy(dtype=float)[sample].tolist(),
+    }
