@@ -159,7 +159,33 @@ class TrainingConfig(_Strict):
 class FairnessConfig(_Strict):
     max_demographic_parity_difference: float = Field(default=0.1, ge=0, le=1)
     max_equalized_odds_difference: float = Field(default=0.1, ge=0, le=1)
+    # Features that must not be among the model's top drivers (e.g. a proxy of gender).
     excluded_from_drivers: list[str] = Field(default_factory=list)
+    # Bin edges for continuous sensitive attributes, e.g. {age: [18, 30, 45, 65, 120]};
+    # a numeric attribute without bins is split at its quartiles.
+    bins: dict[str, list[float]] = Field(default_factory=dict)
+    min_group_size: int = Field(default=30, ge=1)
+
+
+class ValidationConfig(_Strict):
+    """Limits of the blocking validation checks on each new model version."""
+
+    max_single_feature_auc: float = Field(default=0.95, gt=0.5, le=1)
+    max_single_feature_correlation: float = Field(default=0.95, gt=0, le=1)
+    min_explained_share: float = Field(default=0.5, ge=0, le=1)
+    top_k_drivers: int = Field(default=3, ge=1)
+    permutation_repeats: int = Field(default=5, ge=1, le=50)
+
+
+class AbTestConfig(_Strict):
+    """How an online A/B test of two versions is judged (`governance abtest`)."""
+
+    kpi: Literal["label", "prediction"] = "label"
+    kpi_type: Literal["conversion", "continuous"] = "conversion"
+    direction: Literal["higher", "lower"] = "higher"
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, gt=0.5, lt=1)
+    min_samples_per_arm: int = Field(default=100, ge=2)
 
 
 # --- operations --------------------------------------------------------------------------
@@ -200,6 +226,8 @@ class ModelConfig(_Strict):
     data: DataConfig
     training: TrainingConfig
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    ab_test: AbTestConfig = Field(default_factory=AbTestConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
@@ -431,6 +459,9 @@ def _cross_reference_problems(config: GovernanceConfig) -> list[str]:
                 problems.append(
                     f"models[{i}].data.sensitive_attributes[{j}]: {attribute!r} is the target"
                 )
+        for attribute in model.fairness.bins:
+            if attribute not in data.sensitive_attributes:
+                problems.append(f"models[{i}].fairness.bins.{attribute}: not a sensitive attribute")
         for j, feature in enumerate(model.fairness.excluded_from_drivers):
             if feature not in data.features:
                 problems.append(

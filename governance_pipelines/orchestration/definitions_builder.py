@@ -6,6 +6,7 @@ import dagster as dg
 
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
+from governance_pipelines.orchestration.model_development import build_model_development_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
 
@@ -14,7 +15,11 @@ def build_definitions(
     config: GovernanceConfig, *, governance_store: GovernanceStoreResource | None = None
 ) -> dg.Definitions:
     """All assets, checks, jobs, schedules and sensors for the models in `config`."""
-    per_model = [build_training_data_definitions(config, model) for model in config.models]
+    per_model = [
+        factory(config, model)
+        for model in config.models
+        for factory in (build_training_data_definitions, build_model_development_definitions)
+    ]
     return dg.Definitions.merge(
         *per_model,
         build_audit_trail_definitions(),

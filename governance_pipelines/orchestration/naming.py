@@ -27,3 +27,7 @@ def governance_asset_key(asset_name: str) -> dg.AssetKey:
 def run_actor(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> str:
     """Who did it, for the audit log: Dagster runs act as `dagster:<run id>`."""
     return f"dagster:{context.run.run_id}"
+
+
+MODEL_VERSION = "model_version"
+MODEL_CARD = "model_card"

@@ -38,7 +38,7 @@ SNAPSHOT_CODE_VERSION = "1"
 def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig) -> dg.Definitions:
     """The data-governance assets and checks of one declared model."""
     key = lambda name: naming.model_asset_key(model.name, name)  # noqa: E731
-    owners = _owners(config, model)
+    owners = model_owners(config, model)
     tags = {"governance/model": model.name, "governance/team": model.team}
     source_kind = "sql" if isinstance(model.data.source, SqlSource) else model.data.source.kind
 
@@ -123,7 +123,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
         intact = verify_snapshot(snapshot.path, snapshot.snapshot_id)
         summary = (
             "file hash matches the snapshot id"
@@ -157,7 +157,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
         try:
             frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
         except SnapshotError as error:
@@ -203,7 +203,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
     ) -> dg.MaterializeResult:
         """Per-column statistics of the validated snapshot, for reviewers and model cards."""
         store = governance_store.store
-        snapshot = store.get_snapshot(_materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
         profiles = profile_frame(read_snapshot(snapshot.path, snapshot.snapshot_id))
         path = Path(snapshot.path).with_suffix(".profile.json")
         if not path.exists():
@@ -223,7 +223,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
     )
 
 
-def _owners(config: GovernanceConfig, model: ModelConfig) -> list[str]:
+def model_owners(config: GovernanceConfig, model: ModelConfig) -> list[str]:
     owner = config.person(model.owner)
     owners = [f"team:{model.team}"]
     if owner is not None and owner.email:
@@ -235,7 +235,7 @@ def _snapshot_folder(store: GovernanceStore, model: ModelConfig) -> Path:
     return store.home / "snapshots" / model.name
 
 
-def _materialized_snapshot_id(
+def materialized_snapshot_id(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, snapshot_key: dg.AssetKey
 ) -> str:
     """The snapshot the latest materialization produced (its data version), not merely the newest row."""

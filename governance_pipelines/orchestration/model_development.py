@@ -1,0 +1,255 @@
+"""Per-model development assets: governed training, the validation gates and the model card.
+
+`model_version` trains on the validated snapshot and registers an immutable version (its
+data version is the artifact's sha256). Five blocking checks gate it; `model_card` is
+downstream of them, so a version that failed a gate is never documented as fit for use.
+"""
+
+import dagster as dg
+
+from governance_pipelines.config import GovernanceConfig, ModelConfig
+from governance_pipelines.development import specs
+from governance_pipelines.development.environment import capture_code_version
+from governance_pipelines.development.model_versions import (
+    read_artifact,
+    restore_trained_model,
+    save_artifact,
+    version_fingerprint,
+)
+from governance_pipelines.development.snapshot import read_snapshot
+from governance_pipelines.development.training import train_model
+from governance_pipelines.development.version_checks import (
+    VERSION_CHECKS,
+    CheckOutcome,
+    VersionUnderReview,
+)
+from governance_pipelines.documentation.card_builder import build_card_inputs
+from governance_pipelines.documentation.model_card import render_model_card
+from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.orchestration.training_data import (
+    materialized_snapshot_id,
+    model_owners,
+)
+from governance_pipelines.store import GovernanceStore
+
+TRAINING_CODE_VERSION = "1"
+AUTHOR_TAG = "governance/author"
+
+
+def build_model_development_definitions(
+    config: GovernanceConfig, model: ModelConfig
+) -> dg.Definitions:
+    snapshot_key = naming.model_asset_key(model.name, naming.TRAINING_SNAPSHOT)
+    version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
+    owners = model_owners(config, model)
+    tags = {"governance/model": model.name, "governance/team": model.team}
+
+    @dg.asset(
+        key=version_key,
+        deps=[snapshot_key],
+        group_name=model.name,
+        kinds={"scikit-learn"},
+        owners=owners,
+        tags=tags,
+        code_version=TRAINING_CODE_VERSION,
+    )
+    def model_version(
+        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.MaterializeResult:
+        """An immutable model version trained on the validated snapshot, with its full
+        reproducibility record (algorithm, params, features, split, metrics, code, environment).
+
+        Unchanged inputs (snapshot, declared spec, code commit) reuse the registered version.
+        """
+        store = governance_store.store
+        snapshot = store.get_snapshot(materialized_snapshot_id(context, snapshot_key))
+        frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
+        spec = specs.training_spec(model, frame)
+        code = capture_code_version()
+        fingerprint = version_fingerprint(spec.to_dict(), snapshot.snapshot_id, code.commit)
+        existing = store.find_model_version(model.name, fingerprint)
+        if existing is not None:
+            context.log.info(f"inputs unchanged: reusing {model.name} v{existing.version}")
+            return _version_result(
+                existing.version, existing.record, existing.artifact_path, created=False
+            )
+        trained = train_model(frame, spec, snapshot_id=snapshot.snapshot_id)
+        author = context.run.tags.get(AUTHOR_TAG, model.owner)
+        record = {**trained.record, "author": author, "fingerprint": fingerprint}
+        artifact_path = save_artifact(store.home / "artifacts" / model.name, trained.artifact)
+        registered, created = store.register_model_version(
+            model_name=model.name,
+            fingerprint=fingerprint,
+            snapshot_id=snapshot.snapshot_id,
+            artifact_sha256=trained.artifact_sha256,
+            artifact_path=str(artifact_path),
+            record=record,
+            actor=naming.run_actor(context),
+        )
+        context.log.info(
+            f"registered {model.name} v{registered.version} ({trained.artifact_sha256[:12]})"
+        )
+        return _version_result(
+            registered.version, registered.record, str(artifact_path), created=created
+        )
+
+    checks = [
+        _version_check(model, version_key, name, evaluate, description)
+        for name, (evaluate, description) in VERSION_CHECKS.items()
+    ]
+
+    @dg.asset(
+        key=naming.model_asset_key(model.name, naming.MODEL_CARD),
+        deps=[version_key],
+        group_name=model.name,
+        kinds={"html"},
+        owners=owners,
+        tags=tags,
+    )
+    def model_card(
+        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.MaterializeResult:
+        """The model card (HTML + Markdown) of the latest version: business rationale, algorithm,
+        features, metrics, validation evidence, fairness, plots, lineage and approvals."""
+        store = governance_store.store
+        version = _materialized_version(context, version_key)
+        review = _review(store, model, version)
+        snapshot = store.get_snapshot(review.record["data"]["snapshot_id"])
+        checks_evidence = [
+            {
+                "check": c.check_name,
+                "passed": c.passed,
+                "summary": c.summary,
+                "table": c.evidence.get("table", []),
+            }
+            for c in store.latest_check_results(model.name, version=version)
+        ]
+        inputs = build_card_inputs(
+            config,
+            model,
+            version=version,
+            frame=review.frame,
+            trained=review.trained,
+            snapshot=snapshot.__dict__,
+            check_results=checks_evidence,
+        )
+        card = render_model_card(inputs)
+        folder = store.home / "model_cards" / model.name / f"v{version}"
+        written = card.write(folder)
+        store.record_event(
+            actor=naming.run_actor(context),
+            action="model_card.rendered",
+            model_name=model.name,
+            version=version,
+            payload={"path": str(written[0]), "gaps": card.gaps},
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "version": dg.MetadataValue.int(version),
+                "html": dg.MetadataValue.path(str(written[0])),
+                "markdown": dg.MetadataValue.path(str(written[1])),
+                "documentation_gaps": dg.MetadataValue.int(len(card.gaps)),
+                "gaps": dg.MetadataValue.md("\n".join(f"- {gap}" for gap in card.gaps) or "none"),
+            }
+        )
+
+    return dg.Definitions(assets=[model_version, model_card], asset_checks=checks)
+
+
+def _version_result(
+    version: int, record: dict, artifact_path: str, *, created: bool
+) -> dg.MaterializeResult:
+    evaluation = record["evaluation"]
+    metrics = {
+        f"metric/{name}": dg.MetadataValue.float(float(value))
+        for name, value in record["metrics"].items()
+        if isinstance(value, int | float)
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "version": dg.MetadataValue.int(version),
+            "new_version": created,
+            "algorithm": record["algorithm"]["type"],
+            "estimator": record["algorithm"]["class"],
+            "params": dg.MetadataValue.json(record["algorithm"]["params"]),
+            "snapshot_id": record["data"]["snapshot_id"],
+            "artifact_sha256": record["artifact"]["sha256"],
+            "artifact": dg.MetadataValue.path(artifact_path),
+            "primary_metric": evaluation["primary_metric"],
+            "primary_metric_value": dg.MetadataValue.float(float(evaluation["value"])),
+            "split": dg.MetadataValue.json(record["split"]),
+            "code_commit": str(record["code"].get("commit")),
+            "author": record.get("author", "unknown"),
+            **metrics,
+        },
+        data_version=dg.DataVersion(record["artifact"]["sha256"]),
+    )
+
+
+def _version_check(
+    model: ModelConfig, version_key: dg.AssetKey, name: str, evaluate, description: str
+) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=version_key, name=name, blocking=True, description=description)
+    def _check(
+        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+    ) -> dg.AssetCheckResult:
+        store = governance_store.store
+        version = _materialized_version(context, version_key)
+        outcome: CheckOutcome = evaluate(_review(store, model, version))
+        store.record_check_result(
+            model_name=model.name,
+            check_name=name,
+            passed=outcome.passed,
+            severity="ERROR",
+            summary=outcome.summary,
+            evidence={**outcome.evidence, "table": outcome.table},
+            actor=naming.run_actor(context),
+            version=version,
+            run_id=context.run.run_id,
+        )
+        metadata = {
+            "version": dg.MetadataValue.int(version),
+            "summary": outcome.summary,
+            "evidence": dg.MetadataValue.json(outcome.evidence),
+        }
+        if outcome.table:
+            metadata["table"] = dg.MetadataValue.md(_markdown_table(outcome.table))
+        return dg.AssetCheckResult(
+            passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        )
+
+    return _check
+
+
+def _materialized_version(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, version_key: dg.AssetKey
+) -> int:
+    event = context.instance.get_latest_materialization_event(version_key)
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure(
+            f"{version_key.to_user_string()} has never been materialized; materialize it first"
+        )
+    return int(event.asset_materialization.metadata["version"].value)
+
+
+def _review(store: GovernanceStore, model: ModelConfig, version: int) -> VersionUnderReview:
+    registered = store.get_model_version(model.name, version)
+    snapshot = store.get_snapshot(registered.snapshot_id)
+    frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
+    trained = restore_trained_model(
+        frame, registered.record, read_artifact(registered.artifact_path)
+    )
+    return VersionUnderReview(model=model, frame=frame, trained=trained)
+
+
+def _markdown_table(rows: list[dict]) -> str:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
