@@ -76,7 +76,12 @@ def build_model_development_definitions(
             )
         trained = train_model(frame, spec, snapshot_id=snapshot.snapshot_id)
         author = context.run.tags.get(AUTHOR_TAG, model.owner)
-        record = {**trained.record, "author": author, "fingerprint": fingerprint}
+        record = {
+            **trained.record,
+            "author": author,
+            "fingerprint": fingerprint,
+            "reproducibility_tolerance": model.training.reproducibility_tolerance or None,
+        }
         artifact_path = save_artifact(store.home / "artifacts" / model.name, trained.artifact)
         registered, created = store.register_model_version(
             model_name=model.name,

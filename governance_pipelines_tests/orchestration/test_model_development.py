@@ -6,7 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from click.testing import CliRunner
 
+from governance_pipelines.cli import main
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.orchestration.definitions_builder import build_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
@@ -201,3 +203,6 @@ def test_a_non_reproducible_estimator_fails_the_reproducibility_gate(
         reproducible = _checks(result)["model_version_reproducible"]
         assert not reproducible.passed
         assert CARD not in _materialized(result)
+    again = CliRunner().invoke(main, ["reproduce", "applicants", "1", "--home", resource.home])
+    assert again.exit_code == 1
+    assert "NOT REPRODUCED" in again.output
