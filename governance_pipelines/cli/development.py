@@ -105,6 +105,7 @@ def abtest(
     """Compare the online KPI of two versions from the inference log and record the evidence."""
     from governance_pipelines.config import ConfigError, load_config
     from governance_pipelines.development.ab_testing import ABTestError
+    from governance_pipelines.development.check_names import AB_TEST
     from governance_pipelines.development.online_ab import OnlineEvaluationError, evaluate_versions
     from governance_pipelines.store.inference_log import read_inference_log
 
@@ -120,7 +121,7 @@ def abtest(
             raise click.ClickException(str(error)) from None
         store.record_check_result(
             model_name=model_name,
-            check_name="model_version_ab_test",
+            check_name=AB_TEST,
             passed=result.conclusion == "candidate_better",
             severity="WARN",
             summary=result.message,

@@ -15,18 +15,19 @@ import pandas as pd
 
 from governance_pipelines.config import ModelConfig
 from governance_pipelines.development import specs
+from governance_pipelines.development.check_names import (
+    EXPLAINABLE,
+    FAIR,
+    METRIC_THRESHOLD,
+    NO_LEAKAGE,
+    REPRODUCIBLE,
+)
 from governance_pipelines.development.environment import json_safe
 from governance_pipelines.development.explainability import explain_model
 from governance_pipelines.development.fairness import FairnessError, assess_model_fairness
 from governance_pipelines.development.leakage import check_leakage
 from governance_pipelines.development.reproducibility import check_reproducibility
 from governance_pipelines.development.training import TrainedModel
-
-METRIC_THRESHOLD = "model_version_metric_threshold"
-NO_LEAKAGE = "model_version_no_leakage"
-REPRODUCIBLE = "model_version_reproducible"
-EXPLAINABLE = "model_version_explainable"
-FAIR = "model_version_fair"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,21 @@
 """The audit trail as a Dagster asset, so its integrity is visible and checkable in the UI."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 
 
-def build_audit_trail_definitions() -> dg.Definitions:
+def build_audit_trail_definitions(
+    written_by: Sequence[dg.AssetKey] = (),
+) -> dg.Definitions:
+    """The audit log asset and its chain check.
+
+    `written_by` are the assets whose runs append audit events: the check depends on them
+    so that, in a run that materializes them, it verifies the chain after their events.
+    """
     audit_log = dg.AssetSpec(
         key=naming.governance_asset_key(naming.AUDIT_LOG),
         description=(
@@ -20,6 +29,7 @@ def build_audit_trail_definitions() -> dg.Definitions:
     @dg.asset_check(
         asset=audit_log.key,
         name=naming.AUDIT_CHAIN_INTACT,
+        additional_deps=list(written_by),
         description="Every audit event still hashes to its recorded value and follows the one before it.",
     )
     def audit_chain_intact(

@@ -20,10 +20,20 @@ def build_definitions(
         for model in config.models
         for factory in (build_training_data_definitions, build_model_development_definitions)
     ]
+    writers = [spec.key for model_defs in per_model for spec in _materializable_specs(model_defs)]
     return dg.Definitions.merge(
         *per_model,
-        build_audit_trail_definitions(),
+        build_audit_trail_definitions(written_by=writers),
         dg.Definitions(
             resources={"governance_store": governance_store or GovernanceStoreResource()}
         ),
     )
+
+
+def _materializable_specs(definitions: dg.Definitions) -> list[dg.AssetSpec]:
+    return [
+        spec
+        for asset in definitions.assets or []
+        if isinstance(asset, dg.AssetsDefinition)
+        for spec in asset.specs
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from governance_pipelines.development import check_names
+
 GOVERNANCE_GROUP = "governance"
 
 TRAINING_DATA = "training_data"
@@ -11,8 +13,8 @@ TRAINING_SNAPSHOT = "training_snapshot"
 TRAINING_DATA_PROFILE = "training_data_profile"
 AUDIT_LOG = "audit_log"
 
-SNAPSHOT_SCHEMA_VALID = "training_snapshot_schema_valid"
-SNAPSHOT_INTEGRITY = "training_snapshot_integrity"
+SNAPSHOT_SCHEMA_VALID = check_names.SNAPSHOT_SCHEMA_VALID
+SNAPSHOT_INTEGRITY = check_names.SNAPSHOT_INTEGRITY
 AUDIT_CHAIN_INTACT = "audit_log_chain_intact"
 
 

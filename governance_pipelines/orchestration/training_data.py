@@ -44,7 +44,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
 
     training_data = dg.AssetSpec(
         key=key(naming.TRAINING_DATA),
-        description=f"Where {model.name}'s training data comes from: {json.dumps(describe_source(model.data.source))}",
+        description=_source_description(model),
         group_name=model.name,
         kinds={source_kind},
         owners=owners,
@@ -104,11 +104,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
                 "bytes": dg.MetadataValue.int(manifest.byte_size),
                 "new_snapshot": created,
                 "first_taken_at": record.created_at.isoformat(),
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[
-                        dg.TableColumn(name, dtype) for name, dtype in manifest.columns.items()
-                    ]
-                ),
+                "dagster/column_schema": _column_schema(model, manifest.columns),
             },
             data_version=dg.DataVersion(manifest.snapshot_id),
         )
@@ -221,6 +217,51 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         assets=[training_data, training_snapshot, training_data_profile],
         asset_checks=[snapshot_integrity, snapshot_schema_valid],
     )
+
+
+def _source_description(model: ModelConfig) -> str:
+    source = describe_source(model.data.source)
+    where = {
+        "sql": lambda: f"the SQL query `{source.get('query')}` on {source.get('url')}",
+        "file": lambda: f"the file `{source.get('path')}`",
+        "python": lambda: f"the Python callable `{source.get('callable')}`",
+    }[source["kind"]]()
+    return (
+        f"The raw training data of {model.name}, read from {where}: target `{model.data.target}`, "
+        f"{len(model.data.features)} features. Not materialized here: training_snapshot takes an "
+        "immutable copy of it."
+    )
+
+
+def _column_schema(model: ModelConfig, dtypes: dict[str, str]) -> dg.TableSchema:
+    """Column types with the descriptions and pandera rules declared in governance.yaml."""
+    columns = []
+    for name, dtype in dtypes.items():
+        rule = model.data.columns.get(name)
+        constraints = None
+        if rule is not None:
+            other = [
+                text
+                for text, present in (
+                    (f">= {rule.ge:g}" if rule.ge is not None else "", rule.ge is not None),
+                    (f"<= {rule.le:g}" if rule.le is not None else "", rule.le is not None),
+                    (f"in {rule.isin}", rule.isin is not None),
+                    (f"matches {rule.str_matches}", rule.str_matches is not None),
+                )
+                if present
+            ]
+            constraints = dg.TableColumnConstraints(
+                nullable=rule.nullable, unique=rule.unique, other=other
+            )
+        columns.append(
+            dg.TableColumn(
+                name,
+                dtype,
+                description=rule.description if rule else None,
+                constraints=constraints,
+            )
+        )
+    return dg.TableSchema(columns=columns)
 
 
 def model_owners(config: GovernanceConfig, model: ModelConfig) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from governance_pipelines.config import GovernanceConfig
-from governance_pipelines.orchestration.definitions_builder import build_definitions
+from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
 from governance_pipelines.store import GovernanceStore
@@ -22,11 +22,22 @@ SNAPSHOT = dg.AssetKey(["loans", "training_snapshot"])
 PROFILE = dg.AssetKey(["loans", "training_data_profile"])
 
 
-def _run(config: GovernanceConfig, instance: dg.DagsterInstance, resource: GovernanceStoreResource):
-    job = build_definitions(
-        config, governance_store=resource
+def _data_governance_job(
+    config: GovernanceConfig, resource: GovernanceStoreResource
+) -> dg.JobDefinition:
+    """The training-data assets and the audit check, without the model development above them."""
+    model_defs = build_training_data_definitions(config, config.model("loans"))
+    return dg.Definitions.merge(
+        model_defs,
+        build_audit_trail_definitions(written_by=[SNAPSHOT, PROFILE]),
+        dg.Definitions(resources={"governance_store": resource}),
     ).resolve_implicit_global_asset_job_def()
-    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def _run(config: GovernanceConfig, instance: dg.DagsterInstance, resource: GovernanceStoreResource):
+    return _data_governance_job(config, resource).execute_in_process(
+        instance=instance, raise_on_error=False
+    )
 
 
 @pytest.fixture
@@ -70,6 +81,11 @@ def test_snapshot_is_materialized_validated_and_audited(
         "training_snapshot_schema_valid",
     }
     assert store.verify_audit_chain().ok
+    (chain_check,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "audit_log_chain_intact"
+    ]
+    # It ran after every asset that writes audit events, so it saw all of them.
+    assert chain_check.metadata["events_verified"].value == store.verify_audit_chain().verified
 
 
 def test_unchanged_data_keeps_its_data_version(
@@ -132,9 +148,7 @@ def test_a_tampered_snapshot_fails_its_integrity_check(
         )
         os.chmod(path, 0o644)
         path.write_bytes(path.read_bytes().replace(b"north", b"NORTH"))
-        check_job = build_definitions(
-            config, governance_store=resource
-        ).resolve_implicit_global_asset_job_def()
+        check_job = _data_governance_job(config, resource)
         result = check_job.get_subset(
             asset_check_selection={
                 dg.AssetCheckKey(SNAPSHOT, "training_snapshot_integrity"),

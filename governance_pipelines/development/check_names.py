@@ -1,0 +1,20 @@
+"""Names of the validation gates, importable without pulling in pandas or scikit-learn.
+
+The promotion workflow and the CLI need to know which checks a version must have passed;
+they should not have to import the machinery that evaluates them.
+"""
+
+from __future__ import annotations
+
+SNAPSHOT_INTEGRITY = "training_snapshot_integrity"
+SNAPSHOT_SCHEMA_VALID = "training_snapshot_schema_valid"
+
+METRIC_THRESHOLD = "model_version_metric_threshold"
+NO_LEAKAGE = "model_version_no_leakage"
+REPRODUCIBLE = "model_version_reproducible"
+EXPLAINABLE = "model_version_explainable"
+FAIR = "model_version_fair"
+AB_TEST = "model_version_ab_test"
+
+# Every registered version must have passed these blocking checks before production.
+REQUIRED_VERSION_CHECKS = (METRIC_THRESHOLD, NO_LEAKAGE, REPRODUCIBLE, EXPLAINABLE, FAIR)
