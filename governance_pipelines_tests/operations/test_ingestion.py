@@ -159,7 +159,7 @@ def test_frame_level_problems_raise_actionable_errors() -> None:
         )
 
 
-def test_simulated_traffic_is_all_valid_and_fast() -> None:
+def test_simulated_traffic_is_all_valid() -> None:
     """The demo's own log passes, at a throughput that keeps nightly runs cheap."""
     from governance_pipelines.examples.traffic import decode_features, simulate_inference_log
 
