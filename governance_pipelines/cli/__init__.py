@@ -23,6 +23,31 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Run the whole governance graph on demo models.",
     ),
     "drift": ("governance_pipelines.cli.drift:drift", "Compare two data files for drift."),
+    "models": (
+        "governance_pipelines.cli.approvals:models",
+        "List models, versions and their check status.",
+    ),
+    "approve": (
+        "governance_pipelines.cli.approvals:approve",
+        "Approve (or reject) a model version.",
+    ),
+    "promote": ("governance_pipelines.cli.approvals:promote", "Move a model version to a stage."),
+    "history": (
+        "governance_pipelines.cli.approvals:history",
+        "Which version was in which stage, when, and why.",
+    ),
+    "metrics": (
+        "governance_pipelines.cli.metrics:metrics",
+        "Print governance metrics for Prometheus.",
+    ),
+    "reproduce": (
+        "governance_pipelines.cli.development:reproduce",
+        "Retrain a version from its record and compare.",
+    ),
+    "abtest": (
+        "governance_pipelines.cli.development:abtest",
+        "Judge an online A/B test of two versions.",
+    ),
 }
 
 

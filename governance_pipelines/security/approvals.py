@@ -1,0 +1,352 @@
+"""The promotion workflow's write side: maker–checker approvals and release gates.
+
+Rules, as enforced by `approve` and `promote`:
+
+* Approving (or rejecting) needs `model.approve`; the version's author — `created_by` of
+  its `model_versions` row and the `author` in its record, if any — can never approve it
+  (maker–checker), whatever their roles. One decision per approver per version and artifact.
+* An approval stores the version's `artifact_sha256` and counts only while it matches the
+  version's current digest: approving one artifact never vouches for another.
+* `required_approvals(config, model)` is the model's `required_approvals` (default 1),
+  raised to at least 2 when `labels.risk_tier` is `high`.
+* Promotion needs `model.promote`. To `production` it also needs every blocking check
+  passed (see `blocking_checks_passed`), at least the required approvals and no standing
+  rejection. To `staging` (where candidates are reviewed) no blocking check may have
+  failed, but checks may still be missing and approvals are not needed. To `archived`
+  (withdrawing a version is always safe) only the permission is needed.
+* Production holds one version: promoting to it appends an `archived` transition for the
+  previous one. `stage_transitions` is append-only, so the timeline is the history; a
+  rollback is a promotion of an earlier version, never an edit.
+* Every attempt, allowed or refused, is written to `access_log` and the audit chain in the
+  same transaction as the action; a refusal commits its record, then raises.
+
+The read side — check gates, approval status and the stage timeline — is in
+`promotion_state.py`; its public names are re-exported here, so
+`from governance_pipelines.security.approvals import …` keeps working for all of them.
+
+No dagster import: the CLI, the Dagster assets and tests all call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.security.promotion_state import (
+    APPROVE,
+    ARCHIVED,
+    BLOCKING_SEVERITY,
+    HIGH_RISK_MIN_APPROVALS,
+    PRODUCTION,
+    REJECT,
+    STAGES,
+    STAGING,
+    Approval,
+    ApprovalStatus,
+    CheckGate,
+    FailedCheck,
+    StageAt,
+    StageTransition,
+    _approval_status,
+    _approvals,
+    _check_gate,
+    _transitions,
+    _unknown_version,
+    _version_row,
+    approval_status,
+    blocking_checks_passed,
+    counted_approvals,
+    current_stages,
+    required_approvals,
+    stage_timeline,
+    version_in_stage_at,
+)
+from governance_pipelines.security.rbac import (
+    AccessAttempt,
+    PermissionDenied,
+    authorize,
+    people_with,
+)
+from governance_pipelines.store import GovernanceStore, UnknownRecordError
+from governance_pipelines.store.schema import approvals as approvals_table
+from governance_pipelines.store.schema import stage_transitions
+
+# The read side lives in promotion_state.py; its public names stay importable from here.
+__all__ = [
+    "APPROVE",
+    "ARCHIVED",
+    "BLOCKING_SEVERITY",
+    "HIGH_RISK_MIN_APPROVALS",
+    "PRODUCTION",
+    "REJECT",
+    "STAGES",
+    "STAGING",
+    "Approval",
+    "ApprovalStatus",
+    "CheckGate",
+    "FailedCheck",
+    "PermissionDenied",
+    "Promotion",
+    "PromotionBlocked",
+    "StageAt",
+    "StageTransition",
+    "approval_status",
+    "approve",
+    "blocking_checks_passed",
+    "counted_approvals",
+    "current_stages",
+    "promote",
+    "required_approvals",
+    "stage_timeline",
+    "version_in_stage_at",
+]
+
+
+class PromotionBlocked(Exception):
+    """The version may not enter the stage yet; the message lists every missing condition."""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    transition: StageTransition
+    archived: tuple[int, ...]  # versions moved out of production by this promotion
+    approvals: tuple[Approval, ...]
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+def approve(
+    store: GovernanceStore,
+    config: GovernanceConfig,
+    model: str,
+    version: int,
+    user: str,
+    note: str | None = None,
+    decision: str = APPROVE,
+) -> Approval:
+    """Record `user`'s decision on a version, bound to its artifact digest."""
+    if decision not in (APPROVE, REJECT):
+        raise ValueError(f"decision must be {APPROVE!r} or {REJECT!r}, got {decision!r}")
+    if decision == REJECT and not (note and note.strip()):
+        raise ValueError("a rejection needs a note saying what must change (--note)")
+    resource = f"{model} v{version}"
+
+    def work(connection: sa.Connection) -> Approval | Exception:
+        guard = AccessAttempt(
+            connection, authorize(config, user, "model.approve"), resource, model, version
+        )
+        guard.details.update(decision=decision, note=note)
+        refused = f"cannot {decision} {resource}"
+        if not guard.access.allowed:
+            return guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
+        row = _version_row(connection, model, version)
+        if row is None:
+            missing = _unknown_version(connection, model, version)
+            return guard.deny(missing, UnknownRecordError(missing))
+        if user in _authors(row):
+            others = people_with(config, "model.approve", _authors(row))
+            reason = (
+                f"{user} is an author of {resource} and can never approve it (maker–checker); "
+                f"ask another approver ({others}) to review it"
+            )
+            return guard.deny(reason, PermissionDenied(f"{refused}: {reason}"))
+        earlier = [
+            a
+            for a in _approvals(connection, model, version)
+            if a.user == user and a.artifact_sha256 == row.artifact_sha256
+        ]
+        if earlier:
+            reason = (
+                f"{user} already recorded {earlier[0].decision!r} for {resource} on "
+                f"{earlier[0].created_at:%Y-%m-%d %H:%M} UTC; one decision per approver per "
+                "version — further approvals must come from other approvers"
+            )
+            return guard.deny(reason, PermissionDenied(f"{refused}: {reason}"))
+        roles = config.person(user).roles  # authorize() found the person
+        role = next(r for r in roles if "model.approve" in config.roles.get(r, ()))
+        approval = Approval(model, version, row.artifact_sha256, user, role, decision, note, _now())
+        connection.execute(
+            approvals_table.insert().values(
+                model_name=model,
+                version=version,
+                artifact_sha256=row.artifact_sha256,
+                user_name=user,
+                role=role,
+                decision=decision,
+                note=note,
+                created_at=approval.created_at,
+            )
+        )
+        guard.allow()
+        action = "approval.recorded" if decision == APPROVE else "approval.rejected"
+        guard.event(action, version, artifact_sha256=row.artifact_sha256, role=role, note=note)
+        return approval
+
+    return _attempt(store, work)
+
+
+def promote(
+    store: GovernanceStore,
+    config: GovernanceConfig,
+    model: str,
+    version: int,
+    stage: str,
+    user: str,
+    reason: str | None = None,
+    *,
+    required_checks: Iterable[str] = (),
+) -> Promotion:
+    """Move a version to `stage` if every rule allows it; a rollback is just this, again."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    required_checks = tuple(required_checks)
+    resource = f"{model} v{version} -> {stage}"
+
+    def work(connection: sa.Connection) -> Promotion | Exception:
+        guard = AccessAttempt(
+            connection, authorize(config, user, "model.promote"), resource, model, version
+        )
+        guard.details.update(stage=stage, promotion_reason=reason)
+        refused = f"cannot promote {model} v{version} to {stage}"
+        if not guard.access.allowed:
+            return guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
+        row = _version_row(connection, model, version)
+        if row is None:
+            missing = _unknown_version(connection, model, version)
+            return guard.deny(missing, UnknownRecordError(missing))
+        stages = current_stages(_transitions(connection, model))
+        if stages.get(version) == stage:
+            problems = [f"it is already in {stage}"]
+        else:
+            problems = _promotion_problems(connection, config, row, stage, required_checks)
+        if problems:
+            message = f"{refused}:\n  - " + "\n  - ".join(problems)
+            return guard.deny(message, PromotionBlocked(message))
+        now = _now()
+        archived = tuple(
+            v for v, s in sorted(stages.items()) if s == PRODUCTION and stage == PRODUCTION
+        )
+        for previous in archived:
+            why = f"replaced in production by v{version}"
+            _insert_transition(connection, model, previous, ARCHIVED, user, why, now)
+            guard.event("model_version.archived", previous, replaced_by=version, reason=reason)
+        transition = _insert_transition(connection, model, version, stage, user, reason, now)
+        counted = _approval_status(connection, row, 0).approvals
+        guard.allow()
+        guard.event(
+            "model_version.promoted",
+            version,
+            stage=stage,
+            from_stage=stages.get(version),
+            reason=reason,
+            artifact_sha256=row.artifact_sha256,
+            approved_by=[a.user for a in counted],
+            archived=list(archived),
+        )
+        return Promotion(transition, archived, counted)
+
+    return _attempt(store, work)
+
+
+# --- internals --------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    """The clock of every approval and transition (tests replace it to build a history)."""
+    return datetime.now(UTC)
+
+
+def _attempt(store: GovernanceStore, work: Callable[[sa.Connection], Any]) -> Any:
+    """Run `work`; a refusal it returns (not raises) commits its audit record, then raises."""
+    outcome = store._write(work)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _promotion_problems(
+    connection: sa.Connection,
+    config: GovernanceConfig,
+    row: sa.Row[Any],
+    stage: str,
+    required_checks: tuple[str, ...],
+) -> list[str]:
+    model, version = row.model_name, row.version
+    if stage == ARCHIVED:
+        return []
+    gate = _check_gate(connection, row, required_checks)
+    if stage == STAGING:
+        return gate.failures(version)
+    problems = gate.problems(model, version)
+    try:
+        required = required_approvals(config, model)
+    except KeyError:
+        declared = ", ".join(m.name for m in config.models)
+        return [
+            *problems,
+            f"model {model!r} is not declared in governance.yaml (declared: {declared}), so "
+            "its required approvals are unknown; declare it under `models:`",
+        ]
+    status = _approval_status(connection, row, required)
+    for rejection in status.rejections:
+        problems.append(
+            f"{rejection.user} rejected v{version} on {rejection.created_at:%Y-%m-%d}: "
+            f"{rejection.note}; a rejection stands for this artifact — register a new version "
+            "that addresses it"
+        )
+    if len(status.approvals) < required:
+        have = ", ".join(a.user for a in status.approvals) or "none"
+        rule = f"required_approvals for {model}"
+        if required > config.model(model).required_approvals:
+            rule = f"at least {HIGH_RISK_MIN_APPROVALS} for a model labelled risk_tier: high"
+        voted = {a.user for a in (*status.approvals, *status.rejections)}
+        ask = people_with(config, "model.approve", _authors(row) | voted)
+        message = (
+            f"needs {required} approval{'s' if required > 1 else ''} ({rule}) bound to "
+            f"artifact sha256 {row.artifact_sha256[:12]}…, has {len(status.approvals)} "
+            f"({have}); ask {ask} to run `governance approve {model} {version} --user NAME`"
+        )
+        if status.stale:
+            stale = ", ".join(sorted({a.user for a in status.stale}))
+            message += (
+                f" (approvals by {stale} were for a different artifact digest and no longer count)"
+            )
+        problems.append(message)
+    return problems
+
+
+def _authors(row: sa.Row[Any]) -> set[str]:
+    record = json.loads(row.record_json)
+    authors = {row.created_by}
+    if isinstance(record, Mapping) and isinstance(record.get("author"), str):
+        authors.add(record["author"])
+    return authors
+
+
+def _insert_transition(
+    connection: sa.Connection,
+    model: str,
+    version: int,
+    stage: str,
+    user: str,
+    reason: str | None,
+    at: datetime,
+) -> StageTransition:
+    result = connection.execute(
+        stage_transitions.insert().values(
+            model_name=model,
+            version=version,
+            stage=stage,
+            user_name=user,
+            reason=reason,
+            created_at=at,
+        )
+    )
+    return StageTransition(result.inserted_primary_key[0], model, version, stage, user, reason, at)
