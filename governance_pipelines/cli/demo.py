@@ -22,7 +22,11 @@ import click
     "--database-url", envvar="GOVERNANCE_DATABASE_URL", help="[env GOVERNANCE_DATABASE_URL]"
 )
 def demo(config_path: str | None, home: str | None, database_url: str | None) -> None:
-    """Run the whole governance asset graph in-process (no servers needed) and summarise it."""
+    """Run the whole governance graph in-process (no servers needed) and summarise it.
+
+    Snapshots and validates the training data, trains and validates every model, writes
+    the model cards, has the declared approvers sign off and promotes what passed.
+    """
     from governance_pipelines.config import ConfigError
     from governance_pipelines.orchestration.demo import demo_config_path, run_demo
     from governance_pipelines.store import StoreError
@@ -35,15 +39,21 @@ def demo(config_path: str | None, home: str | None, database_url: str | None) ->
         raise click.ClickException(str(error)) from None
 
     for model in outcome.models:
-        checks = ", ".join(
-            f"{name} {'passed' if ok else 'FAILED'}" for name, ok in sorted(model.checks.items())
-        )
         snapshot = model.snapshot_id[:12] if model.snapshot_id else "not taken"
-        click.echo(
-            f"  {model.name}: snapshot {snapshot} ({model.rows} rows); {checks or 'no checks ran'}"
-        )
+        failed = sorted(name for name, ok in model.checks.items() if not ok)
+        checks = f"{len(model.checks) - len(failed)}/{len(model.checks)} checks passed"
+        click.echo(f"  {model.name}: snapshot {snapshot} ({model.rows} rows); {checks}")
+        for name in failed:
+            click.echo(f"    FAILED {name}")
+        if model.version is not None:
+            approvers = ", ".join(model.approvers) or "none"
+            click.echo(
+                f"    version v{model.version}: stage {model.stage or 'none'}; approved by {approvers}"
+            )
         if model.snapshot_path:
             click.echo(f"    snapshot file: {model.snapshot_path}")
+        if model.card_path:
+            click.echo(f"    model card:    {model.card_path}")
     chain = "intact" if outcome.audit_ok else "BROKEN"
     click.echo(f"  audit chain: {outcome.audit_events_verified} events, {chain}")
     click.echo("Outputs:")
@@ -51,6 +61,8 @@ def demo(config_path: str | None, home: str | None, database_url: str | None) ->
     click.echo(f"  artifacts:         {outcome.home}")
     click.echo(f"  Dagster instance:  {outcome.dagster_home} (run {outcome.run_id})")
     click.echo(f"Browse it: DAGSTER_HOME={outcome.dagster_home} dagster dev -w workspace.yaml")
-    click.echo("Audit it:  governance audit verify && governance audit log")
+    click.echo(
+        "Audit it:  governance audit verify && governance models && governance history credit_default"
+    )
     if not outcome.success or not outcome.audit_ok:
         raise SystemExit(1)

@@ -2,25 +2,40 @@
 
 The demo uses a persistent Dagster instance (DAGSTER_HOME, or a folder under the
 governance home) so that its runs, checks and metadata are there to browse in the UI.
+Sign-off follows the rules a real team would: the model's author never approves, the
+approvers are the declared people with `model.approve`, and an admin promotes.
 """
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from governance_pipelines.config import (
     PACKAGED_DEMO_CONFIG,
     GovernanceConfig,
+    ModelConfig,
     load_config,
     resolve_config_path,
 )
+from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.definitions_builder import build_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.security.approvals import PromotionBlocked, approve, promote
+from governance_pipelines.security.promotion_state import (
+    approval_status,
+    blocking_checks_passed,
+    current_stages,
+    stage_timeline,
+)
+from governance_pipelines.security.rbac import PermissionDenied, permissions_of
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.engine import database_url, governance_home
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,11 @@ class ModelOutcome:
     rows: int | None
     snapshot_path: str | None
     checks: dict[str, bool] = field(default_factory=dict)
+    version: int | None = None
+    stage: str | None = None
+    approvers: tuple[str, ...] = ()
+    card_path: str | None = None
+    sign_off: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,18 +80,28 @@ def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = N
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or home_path / "dagster").resolve()
     _prepare_dagster_home(dagster_home)
     resource = GovernanceStoreResource(database_url=store_url, home=str(home_path))
-    job = build_definitions(
-        config, governance_store=resource
-    ).resolve_implicit_global_asset_job_def()
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-        models = _model_outcomes(config, instance, result)
+    definitions = build_definitions(config, governance_store=resource)
+    job = definitions.resolve_implicit_global_asset_job_def()
     store = GovernanceStore.open(store_url, home_path)
     try:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET
+            )
+            sign_offs = {model.name: _sign_off(store, config, model) for model in config.models}
+            cards = [
+                naming.model_asset_key(m.name, naming.MODEL_CARD)
+                for m in config.models
+                if sign_offs[m.name]
+            ]
+            if cards:  # re-render so the cards show the approvals and the stage
+                job.get_subset(asset_selection=set(cards)).execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=QUIET
+                )
+            models = [
+                _model_outcome(store, config, model, instance, result, sign_offs[model.name])
+                for model in config.models
+            ]
         verification = store.verify_audit_chain()
     finally:
         store.dispose()
@@ -88,6 +118,55 @@ def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = N
     )
 
 
+def _sign_off(store: GovernanceStore, config: GovernanceConfig, model: ModelConfig) -> str | None:
+    """Approve and promote the newest version when it passed every gate; say what was done."""
+    versions = store.list_model_versions(model.name)
+    if not versions:
+        return None
+    latest = versions[-1]
+    gate = blocking_checks_passed(
+        store, model.name, latest.version, required=REQUIRED_VERSION_CHECKS
+    )
+    if not gate.passed:
+        return None
+    if current_stages(stage_timeline(store, model.name)).get(latest.version) == "production":
+        return "already in production"
+    author = {latest.created_by, latest.record.get("author")}
+    status = approval_status(store, config, model.name, latest.version)
+    already = {a.user for a in status.approvals}
+    approvers = [p for p in _people_with(config, "model.approve") if p not in author | already]
+    promoter = next((p for p in _people_with(config, "model.promote") if p not in author), None)
+    try:
+        for approver in approvers[: max(0, status.required - len(already))]:
+            approve(
+                store,
+                config,
+                model.name,
+                latest.version,
+                approver,
+                note="demo review: all gates passed",
+            )
+        if promoter is None:
+            return "not promoted: no one other than the author holds model.promote"
+        promote(
+            store,
+            config,
+            model.name,
+            latest.version,
+            "production",
+            promoter,
+            reason="demo release",
+            required_checks=REQUIRED_VERSION_CHECKS,
+        )
+    except (PermissionDenied, PromotionBlocked) as refusal:
+        return f"not promoted: {refusal}"
+    return f"promoted by {promoter}"
+
+
+def _people_with(config: GovernanceConfig, permission: str) -> list[str]:
+    return [p.name for p in config.people if permission in permissions_of(config, p.name)]
+
+
 def _prepare_dagster_home(dagster_home: Path) -> None:
     """A local instance for the demo's runs; telemetry off unless the user configured it."""
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -96,32 +175,47 @@ def _prepare_dagster_home(dagster_home: Path) -> None:
         settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
 
-def _model_outcomes(
-    config: GovernanceConfig, instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult
-) -> list[ModelOutcome]:
-    checks: dict[str, dict[str, bool]] = {}
-    for evaluation in result.get_asset_check_evaluations():
-        model_name = evaluation.asset_key.path[0]
-        checks.setdefault(model_name, {})[evaluation.check_name] = evaluation.passed
-    outcomes = []
-    for model in config.models:
-        event = instance.get_latest_materialization_event(
-            naming.model_asset_key(model.name, naming.TRAINING_SNAPSHOT)
-        )
-        metadata = (
-            event.asset_materialization.metadata if event and event.asset_materialization else {}
-        )
-        outcomes.append(
-            ModelOutcome(
-                name=model.name,
-                snapshot_id=_value(metadata.get("snapshot_id")),
-                rows=_value(metadata.get("dagster/row_count")),
-                snapshot_path=_value(metadata.get("path")),
-                checks=checks.get(model.name, {}),
-            )
-        )
-    return outcomes
+def _model_outcome(
+    store: GovernanceStore,
+    config: GovernanceConfig,
+    model: ModelConfig,
+    instance: dg.DagsterInstance,
+    result: dg.ExecuteInProcessResult,
+    sign_off: str | None,
+) -> ModelOutcome:
+    checks = {
+        evaluation.check_name: evaluation.passed
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.asset_key.path[0] == model.name
+    }
+    snapshot = _latest_metadata(
+        instance, naming.model_asset_key(model.name, naming.TRAINING_SNAPSHOT)
+    )
+    card = _latest_metadata(instance, naming.model_asset_key(model.name, naming.MODEL_CARD))
+    versions = store.list_model_versions(model.name)
+    version = versions[-1].version if versions else None
+    stage = current_stages(stage_timeline(store, model.name)).get(version) if version else None
+    approvers = (
+        tuple(a.user for a in approval_status(store, config, model.name, version).approvals)
+        if version
+        else ()
+    )
+    return ModelOutcome(
+        name=model.name,
+        snapshot_id=snapshot.get("snapshot_id"),
+        rows=snapshot.get("dagster/row_count"),
+        snapshot_path=snapshot.get("path"),
+        checks=checks,
+        version=version,
+        stage=stage,
+        approvers=approvers,
+        card_path=card.get("html"),
+        sign_off=sign_off,
+    )
 
 
-def _value(entry: dg.MetadataValue | None):
-    return None if entry is None else entry.value
+def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, Any]:
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}

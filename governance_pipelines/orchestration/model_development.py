@@ -31,6 +31,7 @@ from governance_pipelines.orchestration.training_data import (
     materialized_snapshot_id,
     model_owners,
 )
+from governance_pipelines.security.promotion_state import approval_status, stage_timeline
 from governance_pipelines.store import GovernanceStore
 
 TRAINING_CODE_VERSION = "1"
@@ -130,6 +131,8 @@ def build_model_development_definitions(
             }
             for c in store.latest_check_results(model.name, version=version)
         ]
+        status = approval_status(store, config, model.name, version)
+        timeline = [t for t in stage_timeline(store, model.name) if t.version == version]
         inputs = build_card_inputs(
             config,
             model,
@@ -138,6 +141,21 @@ def build_model_development_definitions(
             trained=review.trained,
             snapshot=snapshot.__dict__,
             check_results=checks_evidence,
+            approvals=[
+                {
+                    "user": a.user,
+                    "role": a.role,
+                    "decision": a.decision,
+                    "at": a.created_at.isoformat(),
+                    "note": a.note,
+                }
+                for a in (*status.approvals, *status.rejections)
+            ],
+            stage_history=[
+                {"stage": t.stage, "at": t.created_at.isoformat(), "by": t.user, "note": t.reason}
+                for t in timeline
+            ],
+            status=timeline[-1].stage if timeline else None,
         )
         card = render_model_card(inputs)
         folder = store.home / "model_cards" / model.name / f"v{version}"

@@ -64,9 +64,11 @@ def test_demo_runs_end_to_end_and_is_repeatable(
     assert first.exit_code == 0, first.output
     assert f"governance demo: {PACKAGED_DEMO_CONFIG}" in first.output
     assert "credit_default: snapshot" in first.output
-    assert "(20000 rows)" in first.output
-    assert "training_snapshot_schema_valid passed" in first.output
-    assert "audit chain: 8 events, intact" in first.output
+    assert "(20000 rows); 7/7 checks passed" in first.output
+    assert "version v1: stage production; approved by bob, carol" in first.output
+    card = home.resolve() / "model_cards" / "credit_default" / "v1" / "model_card.html"
+    assert f"model card:    {card}" in first.output
+    assert "bob" in card.read_text()  # re-rendered after sign-off: the approvals are on the card
     assert f"governance store:  sqlite:///{home.resolve()}/governance.db" in first.output
 
     second = runner.invoke(main, ["demo", "--home", str(home)])
@@ -76,6 +78,8 @@ def test_demo_runs_end_to_end_and_is_repeatable(
         assert (
             len(store.recent_events(action="snapshot.registered")) == 2
         )  # unchanged data, no new snapshot
+        assert len(store.recent_events(action="model_version.registered")) == 2  # nor a new version
+        assert len(store.recent_events(action="model_version.promoted")) == 2  # promoted once
         assert store.verify_audit_chain().ok
     finally:
         store.dispose()
@@ -107,4 +111,4 @@ def test_demo_exits_non_zero_when_a_gate_fails(
     Path("governance.yaml").write_text(yaml.safe_dump(raw))
     result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "h")])
     assert result.exit_code == 1
-    assert "training_snapshot_schema_valid FAILED" in result.output
+    assert "FAILED training_snapshot_schema_valid" in result.output
