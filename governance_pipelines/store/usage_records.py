@@ -1,0 +1,62 @@
+"""Daily usage per model version and consumer team, derived from the inference log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from governance_pipelines.store._time import _now
+from governance_pipelines.store.schema import usage_records
+
+
+class UsageRecordsMixin:
+    """Replacing a day's usage counts and reading them back."""
+
+    # Provided by GovernanceStore (repository.py), which this class is mixed into.
+    engine: Engine
+    _write: Callable[[Callable[[sa.Connection], Any]], Any]
+
+    def replace_usage_day(self, model_name: str, day: date, rows: list[Mapping[str, Any]]) -> int:
+        """Usage per version and consumer for one day; recomputing a day replaces its rows.
+
+        Usage is derived from the inference log (which is the record), so re-ingesting a
+        day after late rows arrived simply recounts it.
+        """
+
+        def work(connection: sa.Connection) -> int:
+            connection.execute(
+                usage_records.delete().where(
+                    usage_records.c.model_name == model_name, usage_records.c.day == day
+                )
+            )
+            if rows:
+                now = _now()
+                connection.execute(
+                    usage_records.insert(),
+                    [
+                        {
+                            "model_name": model_name,
+                            "version": int(row["version"]),
+                            "consumer_team": str(row["consumer_team"]),
+                            "day": day,
+                            "requests": int(row["requests"]),
+                            "errors": int(row["errors"]),
+                            "created_at": now,
+                        }
+                        for row in rows
+                    ],
+                )
+            return len(rows)
+
+        return self._write(work)
+
+    def usage(self, model_name: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(usage_records).order_by(usage_records.c.day, usage_records.c.model_name)
+        if model_name is not None:
+            query = query.where(usage_records.c.model_name == model_name)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
