@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -195,7 +197,14 @@ class MonitoringConfig(_Strict):
     drift_profile: Literal["auto", "evidently", "vertex", "sagemaker"] = "auto"
     drift_share_threshold: float = Field(default=0.5, gt=0, le=1)
     feature_thresholds: dict[str, float] = Field(default_factory=dict)
+    feature_methods: dict[str, str] = Field(default_factory=dict)
+    # With large windows every p-value fires on negligible shifts: require the effect
+    # size too (normalised Wasserstein / Cramer's V / Cohen's h), see operations/drift.py.
+    require_effect_size: bool = False
     performance_tolerance: float = Field(default=0.05, ge=0)
+    # Ground truth arrives this many days after a request; the nightly audit re-measures
+    # performance of the day whose labels have just become complete.
+    label_delay_days: int = Field(default=3, ge=0, le=365)
     inference_log_url: str | None = None  # default: the governance store
 
 
@@ -246,6 +255,28 @@ class ModelConfig(_Strict):
 class ScheduleConfig(_Strict):
     nightly_audit_cron: str = "0 2 * * *"
     timezone: str = "UTC"
+    # First day of the daily monitoring partitions (inference-log days are UTC days).
+    monitoring_start_date: date = date(2026, 1, 1)
+    # Where the nightly audit summary goes; default: every model's channel.
+    audit_channel: str | None = None
+
+    @field_validator("nightly_audit_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("expected a 5-field cron expression such as '0 2 * * *'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name like 'Europe/Berlin'"
+            ) from None
+        return value
 
 
 class GovernanceConfig(_Strict):

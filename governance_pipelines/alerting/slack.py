@@ -78,14 +78,14 @@ class SlackSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, timeout_s: float = 10) -> SlackSettings:
-        """Read ``SLACK_BOT_TOKEN`` and optional ``SLACK_BASE_URL`` from a mapping.
+        """Read ``SLACK_BOT_TOKEN`` and optional ``GOVERNANCE_SLACK_BASE_URL`` from a mapping.
 
         The mapping is passed in (usually ``os.environ``) so nothing is read at import time
         and tests need not patch the process environment.
         """
         return cls(
             token=environ.get("SLACK_BOT_TOKEN") or None,
-            base_url=environ.get("SLACK_BASE_URL") or DEFAULT_BASE_URL,
+            base_url=environ.get("GOVERNANCE_SLACK_BASE_URL") or DEFAULT_BASE_URL,
             timeout_s=timeout_s,
         )
 

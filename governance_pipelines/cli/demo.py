@@ -21,20 +21,34 @@ import click
 @click.option(
     "--database-url", envvar="GOVERNANCE_DATABASE_URL", help="[env GOVERNANCE_DATABASE_URL]"
 )
-def demo(config_path: str | None, home: str | None, database_url: str | None) -> None:
+@click.option(
+    "--days",
+    type=click.IntRange(0, 366),
+    default=21,
+    show_default=True,
+    help="Days of production traffic to simulate and monitor (0: development only).",
+)
+def demo(config_path: str | None, home: str | None, database_url: str | None, days: int) -> None:
     """Run the whole governance graph in-process (no servers needed) and summarise it.
 
     Snapshots and validates the training data, trains and validates every model, writes
-    the model cards, has the declared approvers sign off and promotes what passed.
+    the model cards, has the declared approvers sign off and promotes what passed; then
+    simulates weeks of production traffic (with drift injected into the credit model's
+    applicants), runs the nightly audit for every day and raises the alerts (recorded;
+    sent to Slack when SLACK_BOT_TOKEN is set).
     """
+    import logging
+
     from governance_pipelines.config import ConfigError
     from governance_pipelines.orchestration.demo import demo_config_path, run_demo
     from governance_pipelines.store import StoreError
 
+    # The summary below reports alert delivery; per-run warnings would only repeat it.
+    logging.getLogger("governance_pipelines").setLevel(logging.ERROR)
     path = demo_config_path(config_path)
     click.echo(f"governance demo: {path}")
     try:
-        outcome = run_demo(path, home=home, url=database_url)
+        outcome = run_demo(path, home=home, url=database_url, traffic_days=days)
     except (ConfigError, StoreError) as error:
         raise click.ClickException(str(error)) from None
 
@@ -54,6 +68,8 @@ def demo(config_path: str | None, home: str | None, database_url: str | None) ->
             click.echo(f"    snapshot file: {model.snapshot_path}")
         if model.card_path:
             click.echo(f"    model card:    {model.card_path}")
+    if outcome.monitoring is not None:
+        _print_monitoring(outcome.monitoring)
     chain = "intact" if outcome.audit_ok else "BROKEN"
     click.echo(f"  audit chain: {outcome.audit_events_verified} events, {chain}")
     click.echo("Outputs:")
@@ -66,3 +82,26 @@ def demo(config_path: str | None, home: str | None, database_url: str | None) ->
     )
     if not outcome.success or not outcome.audit_ok:
         raise SystemExit(1)
+
+
+def _print_monitoring(monitoring) -> None:
+    click.echo(
+        f"Production monitoring over the last {monitoring.days} days (nightly audit per day):"
+    )
+    for model_name, requests in monitoring.requests.items():
+        click.echo(f"  {model_name}: {requests} requests logged")
+        drift = monitoring.drift_days.get(model_name, [])
+        if drift:
+            features = sorted({feature for _, drifted in drift for feature in drifted})
+            click.echo(f"    data drift on {len(drift)} day(s): {drift[0][0]} … {drift[-1][0]}")
+            click.echo(f"      drifted: {', '.join(features)}")
+        else:
+            click.echo("    no data drift")
+        breaches = monitoring.sla_breach_days.get(model_name, [])
+        click.echo(
+            f"    SLA breached on: {', '.join(breaches)}" if breaches else "    SLA met every day"
+        )
+        degraded = monitoring.degraded_days.get(model_name, [])
+        if degraded:
+            click.echo(f"    performance below tolerance on: {', '.join(degraded)}")
+    click.echo(f"  alerts raised: {monitoring.alerts_raised} ({monitoring.delivery})")

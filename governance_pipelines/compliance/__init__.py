@@ -1,0 +1,1 @@
+"""Compliance: evidence that the records are intact and controls were followed."""

@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from governance_pipelines.canonical import file_sha256
+
 _READ_ONLY = 0o444
 
 
@@ -134,11 +136,4 @@ def read_snapshot(
 
 def verify_snapshot(path: str | os.PathLike[str], snapshot_id: str) -> bool:
     """True when the file exists and still hashes to its id (streamed, constant memory)."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(8 << 20):
-                digest.update(chunk)
-    except FileNotFoundError:
-        return False
-    return digest.hexdigest() == snapshot_id
+    return file_sha256(path) == snapshot_id

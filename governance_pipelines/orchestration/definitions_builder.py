@@ -1,32 +1,75 @@
 """From `governance.yaml` to Dagster definitions: one factory call per declared model."""
 
-from __future__ import annotations
+import os
 
 import dagster as dg
 
 from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.alerts import SlackAlertsResource, build_alert_sensors
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
 from governance_pipelines.orchestration.model_development import build_model_development_definitions
+from governance_pipelines.orchestration.monitoring import (
+    build_monitoring_definitions,
+    daily_partitions,
+)
+from governance_pipelines.orchestration.nightly_audit import build_nightly_audit_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
 
+DEVELOPMENT_JOB = "governance_development_job"
+
 
 def build_definitions(
-    config: GovernanceConfig, *, governance_store: GovernanceStoreResource | None = None
+    config: GovernanceConfig,
+    *,
+    governance_store: GovernanceStoreResource | None = None,
+    slack: SlackAlertsResource | None = None,
 ) -> dg.Definitions:
     """All assets, checks, jobs, schedules and sensors for the models in `config`."""
-    per_model = [
+    partitions = daily_partitions(config)
+    development = [
         factory(config, model)
         for model in config.models
         for factory in (build_training_data_definitions, build_model_development_definitions)
     ]
-    writers = [spec.key for model_defs in per_model for spec in _materializable_specs(model_defs)]
+    monitoring = [
+        build_monitoring_definitions(config, model, partitions) for model in config.models
+    ]
+    unpartitioned = [
+        spec.key
+        for definitions in (*development, *monitoring)
+        for spec in _materializable_specs(definitions)
+        if spec.partitions_def is None
+    ]
+    audit_log_key = naming.governance_asset_key(naming.AUDIT_LOG)
+    development_job = dg.define_asset_job(
+        DEVELOPMENT_JOB,
+        selection=dg.AssetSelection.assets(*unpartitioned)
+        | dg.AssetSelection.checks_for_assets(audit_log_key),
+        description="Snapshot, validate, train, check and document every model; then verify the audit chain.",
+    )
     return dg.Definitions.merge(
-        *per_model,
-        build_audit_trail_definitions(written_by=writers),
+        *development,
+        *monitoring,
+        build_audit_trail_definitions(written_by=unpartitioned),
+        build_nightly_audit_definitions(config, partitions),
         dg.Definitions(
-            resources={"governance_store": governance_store or GovernanceStoreResource()}
+            jobs=[development_job],
+            sensors=build_alert_sensors(config),
+            resources={
+                "governance_store": governance_store or GovernanceStoreResource(),
+                "slack": slack or _slack_from_environment(),
+            },
         ),
+    )
+
+
+def _slack_from_environment() -> SlackAlertsResource:
+    """The token is bound as an EnvVar (never copied into config); unset means record-only."""
+    token = dg.EnvVar("SLACK_BOT_TOKEN") if os.environ.get("SLACK_BOT_TOKEN") else None
+    return SlackAlertsResource(
+        token=token, base_url=os.environ.get("GOVERNANCE_SLACK_BASE_URL") or None
     )
 
 

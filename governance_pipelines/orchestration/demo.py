@@ -8,11 +8,13 @@ approvers are the declared people with `model.approve`, and an admin promotes.
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.config import (
     PACKAGED_DEMO_CONFIG,
     GovernanceConfig,
@@ -21,8 +23,15 @@ from governance_pipelines.config import (
     resolve_config_path,
 )
 from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
+from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
 from governance_pipelines.orchestration import naming
-from governance_pipelines.orchestration.definitions_builder import build_definitions
+from governance_pipelines.orchestration.alerts import raise_and_deliver
+from governance_pipelines.orchestration.definitions_builder import (
+    DEVELOPMENT_JOB,
+    build_definitions,
+)
+from governance_pipelines.orchestration.model_development import review_version
+from governance_pipelines.orchestration.nightly_audit import NIGHTLY_JOB
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.security.approvals import PromotionBlocked, approve, promote
 from governance_pipelines.security.promotion_state import (
@@ -34,8 +43,11 @@ from governance_pipelines.security.promotion_state import (
 from governance_pipelines.security.rbac import PermissionDenied, permissions_of
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.engine import database_url, governance_home
+from governance_pipelines.store.inference_log import read_inference_log, write_inference_log
+from governance_pipelines.store.repository import CheckResultRecord
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+DEMO_TRAFFIC_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,19 @@ class ModelOutcome:
 
 
 @dataclass(frozen=True)
+class MonitoringOutcome:
+    """What weeks of simulated production traffic showed, per model."""
+
+    days: int
+    requests: dict[str, int]
+    drift_days: dict[str, list[tuple[str, list[str]]]]
+    sla_breach_days: dict[str, list[str]]
+    degraded_days: dict[str, list[str]]
+    alerts_raised: int
+    delivery: str
+
+
+@dataclass(frozen=True)
 class DemoOutcome:
     success: bool
     config_path: Path
@@ -63,6 +88,7 @@ class DemoOutcome:
     models: list[ModelOutcome]
     audit_events_verified: int
     audit_ok: bool
+    monitoring: MonitoringOutcome | None = None
 
 
 def demo_config_path(explicit: str | None = None) -> Path:
@@ -73,7 +99,14 @@ def demo_config_path(explicit: str | None = None) -> Path:
     return local if local.exists() else PACKAGED_DEMO_CONFIG
 
 
-def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = None) -> DemoOutcome:
+def run_demo(
+    config_path: Path,
+    *,
+    home: Path | None = None,
+    url: str | None = None,
+    traffic_days: int = DEMO_TRAFFIC_DAYS,
+    today: date | None = None,
+) -> DemoOutcome:
     config = load_config(config_path)
     home_path = governance_home(home).resolve()
     store_url = database_url(url, home_path)
@@ -81,7 +114,7 @@ def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = N
     _prepare_dagster_home(dagster_home)
     resource = GovernanceStoreResource(database_url=store_url, home=str(home_path))
     definitions = build_definitions(config, governance_store=resource)
-    job = definitions.resolve_implicit_global_asset_job_def()
+    job = definitions.resolve_job_def(DEVELOPMENT_JOB)
     store = GovernanceStore.open(store_url, home_path)
     try:
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -102,6 +135,16 @@ def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = N
                 _model_outcome(store, config, model, instance, result, sign_offs[model.name])
                 for model in config.models
             ]
+            monitoring = None
+            if traffic_days > 0:
+                monitoring = _simulate_and_monitor(
+                    store,
+                    config,
+                    definitions,
+                    instance,
+                    traffic_days,
+                    today or datetime.now(UTC).date(),
+                )
         verification = store.verify_audit_chain()
     finally:
         store.dispose()
@@ -115,6 +158,7 @@ def run_demo(config_path: Path, *, home: Path | None = None, url: str | None = N
         models=models,
         audit_events_verified=verification.verified,
         audit_ok=verification.ok,
+        monitoring=monitoring,
     )
 
 
@@ -161,6 +205,83 @@ def _sign_off(store: GovernanceStore, config: GovernanceConfig, model: ModelConf
     except (PermissionDenied, PromotionBlocked) as refusal:
         return f"not promoted: {refusal}"
     return f"promoted by {promoter}"
+
+
+def _simulate_and_monitor(
+    store: GovernanceStore,
+    config: GovernanceConfig,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    days: int,
+    today: date,
+) -> MonitoringOutcome:
+    """Serve weeks of traffic from each production version, then run every night's audit."""
+    first_new_result = max(
+        (r.id or 0 for r in store.check_results_after(0, limit=1_000_000)), default=0
+    )
+    requests: dict[str, int] = {}
+    for model in config.models:
+        stages = current_stages(stage_timeline(store, model.name))
+        production = [version for version, stage in stages.items() if stage == "production"]
+        if not production:
+            continue
+        plan = plan_for(model, today=today, days=days)
+        window = (
+            datetime.combine(plan.start, time.min, UTC),
+            datetime.combine(today, time.min, UTC),
+        )
+        existing = read_inference_log(store.engine, model.name, start=window[0], end=window[1])
+        if len(existing):
+            requests[model.name] = len(existing)
+            continue
+        review = review_version(store, model, max(production))
+        log = simulate_model_traffic(model, max(production), review.frame, review.trained, plan)
+        requests[model.name] = write_inference_log(store.engine, log)
+    nightly = definitions.resolve_job_def(NIGHTLY_JOB)
+    for offset in range(days, 0, -1):
+        nightly.execute_in_process(
+            partition_key=(today - timedelta(days=offset)).isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET,
+        )
+    results = store.check_results_after(first_new_result, limit=1_000_000)
+    raised, delivery = raise_and_deliver(
+        store,
+        config,
+        results,
+        SlackSettings.from_env(os.environ) if os.environ.get("SLACK_BOT_TOKEN") else None,
+    )
+    return MonitoringOutcome(
+        days=days,
+        requests=requests,
+        drift_days=_failing_days(results, naming.NO_DATASET_DRIFT, detail="drifted"),
+        sla_breach_days={
+            k: [d for d, _ in v] for k, v in _failing_days(results, naming.WITHIN_SLA).items()
+        },
+        degraded_days={
+            k: [d for d, _ in v]
+            for k, v in _failing_days(results, naming.PERFORMANCE_WITHIN_TOLERANCE).items()
+        },
+        alerts_raised=raised,
+        delivery=delivery,
+    )
+
+
+def _failing_days(
+    results: list[CheckResultRecord], check_name: str, detail: str | None = None
+) -> dict[str, list[tuple[str, list[str]]]]:
+    latest: dict[tuple[str, str], CheckResultRecord] = {}
+    for result in results:
+        if result.check_name == check_name and "day" in result.evidence:
+            latest[(result.model_name, result.evidence["day"])] = result
+    failing: dict[str, list[tuple[str, list[str]]]] = {}
+    for (model_name, day), result in sorted(latest.items()):
+        if not result.passed:
+            failing.setdefault(model_name, []).append(
+                (day, list(result.evidence.get(detail, [])) if detail else [])
+            )
+    return failing
 
 
 def _people_with(config: GovernanceConfig, permission: str) -> list[str]:

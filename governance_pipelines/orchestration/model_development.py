@@ -119,8 +119,8 @@ def build_model_development_definitions(
         """The model card (HTML + Markdown) of the latest version: business rationale, algorithm,
         features, metrics, validation evidence, fairness, plots, lineage and approvals."""
         store = governance_store.store
-        version = _materialized_version(context, version_key)
-        review = _review(store, model, version)
+        version = materialized_version(context, version_key)
+        review = review_version(store, model, version)
         snapshot = store.get_snapshot(review.record["data"]["snapshot_id"])
         checks_evidence = [
             {
@@ -218,8 +218,8 @@ def _version_check(
         context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        version = _materialized_version(context, version_key)
-        outcome: CheckOutcome = evaluate(_review(store, model, version))
+        version = materialized_version(context, version_key)
+        outcome: CheckOutcome = evaluate(review_version(store, model, version))
         store.record_check_result(
             model_name=model.name,
             check_name=name,
@@ -245,7 +245,7 @@ def _version_check(
     return _check
 
 
-def _materialized_version(
+def materialized_version(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, version_key: dg.AssetKey
 ) -> int:
     event = context.instance.get_latest_materialization_event(version_key)
@@ -256,7 +256,7 @@ def _materialized_version(
     return int(event.asset_materialization.metadata["version"].value)
 
 
-def _review(store: GovernanceStore, model: ModelConfig, version: int) -> VersionUnderReview:
+def review_version(store: GovernanceStore, model: ModelConfig, version: int) -> VersionUnderReview:
     registered = store.get_model_version(model.name, version)
     snapshot = store.get_snapshot(registered.snapshot_id)
     frame = read_snapshot(snapshot.path, snapshot.snapshot_id)

@@ -33,3 +33,16 @@ def run_actor(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) ->
 
 MODEL_VERSION = "model_version"
 MODEL_CARD = "model_card"
+
+INFERENCE_LOG = "inference_log"
+REFERENCE_PROFILE = "reference_profile"
+DRIFT_REPORT = "drift_report"
+MODEL_PERFORMANCE = "model_performance"
+SLA_REPORT = "sla_report"
+NIGHTLY_AUDIT = "nightly_audit"
+
+INFERENCE_ROWS_VALID = "inference_log_rows_valid"
+NO_DATASET_DRIFT = "drift_report_no_dataset_drift"
+PERFORMANCE_WITHIN_TOLERANCE = "model_performance_within_tolerance"
+WITHIN_SLA = "sla_report_within_sla"
+NIGHTLY_AUDIT_PASSED = "nightly_audit_passed"

@@ -273,6 +273,8 @@ def test_settings_repr_hides_the_token() -> None:
     assert TOKEN not in repr(SlackSettings(token=TOKEN))
     assert SlackSettings.from_env({"SLACK_BOT_TOKEN": TOKEN}).token == TOKEN
     assert SlackSettings.from_env({}).token is None
+    local = "http://127.0.0.1:9/api/"
+    assert SlackSettings.from_env({"GOVERNANCE_SLACK_BASE_URL": local}).base_url == local
 
 
 # -- backoff -----------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_demo_runs_end_to_end_and_is_repeatable(
     monkeypatch.chdir(tmp_path)
     home = tmp_path / "home"
     runner = CliRunner()
-    first = runner.invoke(main, ["demo", "--home", str(home)])
+    first = runner.invoke(main, ["demo", "--home", str(home), "--days", "3"])
     assert first.exit_code == 0, first.output
     assert f"governance demo: {PACKAGED_DEMO_CONFIG}" in first.output
     assert "credit_default: snapshot" in first.output
@@ -70,8 +70,11 @@ def test_demo_runs_end_to_end_and_is_repeatable(
     assert f"model card:    {card}" in first.output
     assert "bob" in card.read_text()  # re-rendered after sign-off: the approvals are on the card
     assert f"governance store:  sqlite:///{home.resolve()}/governance.db" in first.output
+    assert "Production monitoring over the last 3 days" in first.output
+    assert "credit_default: 4500 requests logged" in first.output
+    assert "Slack is not configured (set SLACK_BOT_TOKEN)" in first.output
 
-    second = runner.invoke(main, ["demo", "--home", str(home)])
+    second = runner.invoke(main, ["demo", "--home", str(home), "--days", "3"])
     assert second.exit_code == 0, second.output
     store = GovernanceStore.open(None, home)
     try:
@@ -80,6 +83,8 @@ def test_demo_runs_end_to_end_and_is_repeatable(
         )  # unchanged data, no new snapshot
         assert len(store.recent_events(action="model_version.registered")) == 2  # nor a new version
         assert len(store.recent_events(action="model_version.promoted")) == 2  # promoted once
+        assert "credit_default: 4500 requests logged" in second.output  # traffic not simulated twice
+        assert len(store.recent_events(action="audit.nightly_completed", limit=100)) == 6  # 3 days, twice
         assert store.verify_audit_chain().ok
     finally:
         store.dispose()
@@ -109,6 +114,6 @@ def test_demo_exits_non_zero_when_a_gate_fails(
     raw["models"] = [raw["models"][1]]
     raw["models"][0]["data"]["columns"]["mean_radius"]["le"] = 10.0  # real radii reach 28
     Path("governance.yaml").write_text(yaml.safe_dump(raw))
-    result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "h")])
+    result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "h"), "--days", "0"])
     assert result.exit_code == 1
     assert "FAILED training_snapshot_schema_valid" in result.output

@@ -1,0 +1,68 @@
+"""How a model's declared monitoring settings turn into one day's drift, SLA and performance.
+
+The daily assets are thin: they load a day of validated inference rows and hand them to
+these functions, which decide what is compared with what.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from governance_pipelines.config import ModelConfig
+from governance_pipelines.development.training import TrainedModel
+from governance_pipelines.operations.drift import ColumnOverride, DriftPolicy
+
+PREDICTION_COLUMN = "prediction"
+
+
+def drift_policy(model: ModelConfig) -> DriftPolicy:
+    monitoring = model.monitoring
+    names = set(monitoring.feature_thresholds) | set(monitoring.feature_methods)
+    overrides = {
+        name: ColumnOverride(
+            method=monitoring.feature_methods.get(name), threshold=monitoring.feature_thresholds.get(name)
+        )
+        for name in names
+    }
+    return DriftPolicy(
+        profile=monitoring.drift_profile,
+        drift_share=monitoring.drift_share_threshold,
+        overrides=overrides,
+        require_effect_size=monitoring.require_effect_size,
+    )
+
+
+def positive_scores(trained: TrainedModel, rows: pd.DataFrame) -> np.ndarray:
+    """What the model serves as `prediction`: P(positive class), else the prediction."""
+    features = rows[list(trained.spec.features)]
+    if trained.spec.task == "classification" and hasattr(trained.pipeline, "predict_proba"):
+        return np.asarray(trained.pipeline.predict_proba(features), dtype=float)[:, -1]
+    return np.asarray(trained.pipeline.predict(features), dtype=float)
+
+
+def reference_frame(frame: pd.DataFrame, trained: TrainedModel) -> pd.DataFrame:
+    """The training rows' features plus the model's predictions on them (prediction drift)."""
+    rows = frame.iloc[trained.train_positions]
+    reference = rows[list(trained.spec.features)].reset_index(drop=True)
+    reference[PREDICTION_COLUMN] = positive_scores(trained, rows)
+    return reference
+
+
+def served_version(valid: pd.DataFrame) -> int | None:
+    """The version that answered most of the day's successful requests."""
+    served = valid.loc[valid["status"] == "ok", "model_version"]
+    return None if served.empty else int(served.value_counts().idxmax())
+
+
+def current_frame(valid: pd.DataFrame, features: list[str], version: int) -> pd.DataFrame:
+    rows = valid[(valid["model_version"] == version) & (valid["status"] == "ok")]
+    current = rows[features].reset_index(drop=True)
+    current[PREDICTION_COLUMN] = rows["prediction"].to_numpy(dtype=float)
+    return current
+
+
+def day_file(folder: Path, day: str, suffix: str = "parquet") -> Path:
+    return folder / f"{day}.{suffix}"

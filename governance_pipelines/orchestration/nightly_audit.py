@@ -1,0 +1,189 @@
+"""The nightly audit: yesterday's monitoring for every model, record re-verification, a summary.
+
+One partitioned job covers ingestion, drift, performance and SLA of every model for the
+day; its last asset re-verifies the audit chain, every snapshot and every model artifact,
+and posts the summary to Slack through the outbox.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.compliance.integrity import verify_store
+from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.alerts import SlackAlertsResource
+from governance_pipelines.orchestration.resources import GovernanceStoreResource
+
+NIGHTLY_JOB = "nightly_audit_job"
+DAILY_ASSETS = (
+    naming.INFERENCE_LOG,
+    naming.DRIFT_REPORT,
+    naming.MODEL_PERFORMANCE,
+    naming.SLA_REPORT,
+)
+DAY_CHECKS = {
+    naming.INFERENCE_ROWS_VALID: "ingestion",
+    naming.NO_DATASET_DRIFT: "drift",
+    naming.PERFORMANCE_WITHIN_TOLERANCE: "performance",
+    naming.WITHIN_SLA: "SLA",
+}
+
+
+def build_nightly_audit_definitions(
+    config: GovernanceConfig, partitions: dg.DailyPartitionsDefinition
+) -> dg.Definitions:
+    upstream = [naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS[1:]]
+    audit_key = naming.governance_asset_key(naming.NIGHTLY_AUDIT)
+
+    @dg.asset(
+        key=audit_key,
+        deps=upstream,
+        partitions_def=partitions,
+        group_name=naming.GOVERNANCE_GROUP,
+        kinds={"sql"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                naming.NIGHTLY_AUDIT_PASSED,
+                asset=audit_key,
+                description="The audit chain, every snapshot and every model artifact re-verified intact.",
+            )
+        ],
+    )
+    def nightly_audit(
+        context: dg.AssetExecutionContext,
+        governance_store: GovernanceStoreResource,
+        slack: SlackAlertsResource,
+    ) -> dg.MaterializeResult:
+        """The day's governance summary: monitoring results per model and a re-verification of the
+        audit chain, snapshot files and model artifacts; posted to Slack."""
+        store = governance_store.store
+        day = date.fromisoformat(context.partition_key)
+        integrity = verify_store(store)
+        lines = [f"Governance audit for {day}: {integrity.summary}"]
+        for model in config.models:
+            results = {r.check_name: r for r in store.latest_check_results(model.name)}
+            parts = [
+                f"{label}: {'ok' if results[name].passed else 'BREACH'} ({results[name].summary})"
+                for name, label in DAY_CHECKS.items()
+                if name in results and results[name].evidence.get("day") == day.isoformat()
+            ]
+            lines.append(
+                f"• {model.name}: "
+                + ("; ".join(parts) if parts else "no monitoring results for the day")
+            )
+        summary = "\n".join(lines)
+        store.record_event(
+            actor=naming.run_actor(context),
+            action="audit.nightly_completed",
+            payload={"day": day.isoformat(), "passed": integrity.passed, "summary": summary},
+        )
+        channels = (
+            {config.schedules.audit_channel}
+            if config.schedules.audit_channel
+            else {config.channel_for(m) for m in config.models}
+        )
+        for channel in sorted(c for c in channels if c):
+            enqueue(
+                store,
+                Alert(
+                    model_name=naming.GOVERNANCE_GROUP,
+                    kind="audit_summary",
+                    severity="INFO" if integrity.passed else "ERROR",
+                    day=day,
+                    breached=summary,
+                    subject=channel,
+                    url=f"{config.dagster_url.rstrip('/')}/assets/governance/{naming.NIGHTLY_AUDIT}",
+                    channel=channel,
+                ),
+                actor=naming.run_actor(context),
+            )
+        delivery = deliver_pending(store, slack.settings(), actor=naming.run_actor(context))
+        if delivery.notice:
+            context.log.warning(delivery.notice)
+        return dg.MaterializeResult(
+            metadata={
+                "summary": dg.MetadataValue.md(summary),
+                "audit_events": dg.MetadataValue.int(integrity.chain_events),
+                "snapshots_verified": dg.MetadataValue.int(integrity.snapshots_checked),
+                "artifacts_verified": dg.MetadataValue.int(integrity.artifacts_checked),
+                "slack": delivery.notice or f"{delivery.sent} message(s) sent",
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=naming.NIGHTLY_AUDIT_PASSED,
+                    passed=integrity.passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={"summary": integrity.summary},
+                )
+            ],
+        )
+
+    daily_selection = [
+        naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS
+    ]
+    job = dg.define_asset_job(
+        NIGHTLY_JOB,
+        selection=dg.AssetSelection.assets(*daily_selection, audit_key),
+        description="Yesterday's ingestion, drift, performance and SLA for every model, then the audit.",
+    )
+    relabelled_keys = [
+        naming.model_asset_key(m.name, name)
+        for m in config.models
+        for name in (naming.INFERENCE_LOG, naming.MODEL_PERFORMANCE)
+    ]
+    label_delay = max(m.monitoring.label_delay_days for m in config.models)
+    first_day = config.schedules.monitoring_start_date
+
+    @dg.schedule(
+        name="nightly_audit_schedule",
+        cron_schedule=config.schedules.nightly_audit_cron,
+        execution_timezone=config.schedules.timezone,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Runs the nightly audit for yesterday, and re-measures performance once late labels are in.",
+    )
+    def nightly_audit_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+        return nightly_run_requests(
+            context.scheduled_execution_time,
+            config.schedules.timezone,
+            first_day,
+            label_delay,
+            relabelled_keys,
+        )
+
+    return dg.Definitions(assets=[nightly_audit], jobs=[job], schedules=[nightly_audit_schedule])
+
+
+def nightly_run_requests(
+    scheduled: datetime,
+    timezone: str,
+    first_day: date,
+    label_delay_days: int,
+    relabelled_keys: list[dg.AssetKey],
+) -> list[dg.RunRequest]:
+    """Yesterday (in the schedule's timezone) in full; and the day whose labels have just become
+    complete, re-ingested and re-measured, because performance needs the late ground truth."""
+    local = (
+        scheduled.astimezone(ZoneInfo(timezone))
+        if scheduled.tzinfo
+        else scheduled.replace(tzinfo=UTC)
+    )
+    yesterday = local.date() - timedelta(days=1)
+    requests = []
+    if yesterday >= first_day:
+        requests.append(
+            dg.RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday.isoformat())
+        )
+    labelled = yesterday - timedelta(days=label_delay_days)
+    if label_delay_days and labelled >= first_day:
+        requests.append(
+            dg.RunRequest(
+                run_key=f"late-labels-{labelled}",
+                partition_key=labelled.isoformat(),
+                asset_selection=relabelled_keys,
+            )
+        )
+    return requests
