@@ -18,3 +18,10 @@ AB_TEST = "model_version_ab_test"
 
 # Every registered version must have passed these blocking checks before production.
 REQUIRED_VERSION_CHECKS = (METRIC_THRESHOLD, NO_LEAKAGE, REPRODUCIBLE, EXPLAINABLE, FAIR)
+
+# Daily monitoring checks (WARN: they alert, they never block).
+INFERENCE_ROWS_VALID = "inference_log_rows_valid"
+NO_DATASET_DRIFT = "drift_report_no_dataset_drift"
+PERFORMANCE_WITHIN_TOLERANCE = "model_performance_within_tolerance"
+WITHIN_SLA = "sla_report_within_sla"
+NIGHTLY_AUDIT_PASSED = "nightly_audit_passed"

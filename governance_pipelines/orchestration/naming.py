@@ -41,8 +41,8 @@ MODEL_PERFORMANCE = "model_performance"
 SLA_REPORT = "sla_report"
 NIGHTLY_AUDIT = "nightly_audit"
 
-INFERENCE_ROWS_VALID = "inference_log_rows_valid"
-NO_DATASET_DRIFT = "drift_report_no_dataset_drift"
-PERFORMANCE_WITHIN_TOLERANCE = "model_performance_within_tolerance"
-WITHIN_SLA = "sla_report_within_sla"
-NIGHTLY_AUDIT_PASSED = "nightly_audit_passed"
+INFERENCE_ROWS_VALID = check_names.INFERENCE_ROWS_VALID
+NO_DATASET_DRIFT = check_names.NO_DATASET_DRIFT
+PERFORMANCE_WITHIN_TOLERANCE = check_names.PERFORMANCE_WITHIN_TOLERANCE
+WITHIN_SLA = check_names.WITHIN_SLA
+NIGHTLY_AUDIT_PASSED = check_names.NIGHTLY_AUDIT_PASSED

@@ -10,7 +10,10 @@ from click.testing import CliRunner
 
 from governance_pipelines.cli import main
 from governance_pipelines.config import GovernanceConfig, parse_config
-from governance_pipelines.orchestration.definitions_builder import build_definitions
+from governance_pipelines.orchestration.definitions_builder import (
+    DEVELOPMENT_JOB,
+    build_definitions,
+)
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 
 VERSION = dg.AssetKey(["applicants", "model_version"])
@@ -75,9 +78,7 @@ def _run(
     instance: dg.DagsterInstance,
     **tags: str,
 ):
-    job = build_definitions(
-        config, governance_store=resource
-    ).resolve_implicit_global_asset_job_def()
+    job = build_definitions(config, governance_store=resource).resolve_job_def(DEVELOPMENT_JOB)
     return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or None)
 
 
