@@ -72,7 +72,9 @@ def build_card_inputs(
             {"check": name, "passed": row["passed"], "summary": row["summary"]}
             for name, row in evidence.items()
         ],
-        fairness=list(evidence.get("model_version_fair", {}).get("table", [])),
+        fairness=[
+            _fairness_row(row) for row in evidence.get("model_version_fair", {}).get("table", [])
+        ],
         feature_importances=[
             {
                 "feature": row["feature"],
@@ -108,6 +110,15 @@ def build_card_inputs(
         approvals=list(approvals),
         stage_history=list(stage_history),
     )
+
+
+_FAIRNESS_ORDER = ("attribute", "group", "count", "included", "selection_rate", "tpr", "fpr", "auc")
+
+
+def _fairness_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored evidence comes back with sorted keys; a reader wants attribute and group first."""
+    ordered = {key: row[key] for key in _FAIRNESS_ORDER if key in row}
+    return {**ordered, **{key: value for key, value in row.items() if key not in ordered}}
 
 
 def _features(model: ModelConfig, frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -241,16 +241,36 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 
 def _disparities(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Lowest / highest group for every rate column, and their ratio.
+    """Lowest / highest group for every rate column, and their ratio, per attribute.
 
     Why: a reader should not have to eyeball a table to see that one group gets half the
     approval rate of another. Ratios below 0.8 are flagged, after the "four-fifths rule"
     commonly used as a first screen for disparate impact; it is a screen, not a verdict.
+    Groups are only compared within one sensitive attribute, and groups the assessment
+    left out (too small to judge) are not compared at all.
     """
+    compared = [r for r in rows if r.get("included", True) not in (False, "no")]
+    by_attribute: dict[Any, list[Mapping[str, Any]]] = {}
+    for row in compared:
+        by_attribute.setdefault(row.get("attribute"), []).append(row)
+    out = []
+    for attribute, group_rows in by_attribute.items():
+        out.extend(_attribute_disparities(attribute, group_rows))
+    return out
+
+
+def _attribute_disparities(
+    attribute: Any, rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     table = _table(rows)
     if table is None or len(rows) < 2:
         return []
-    label_column = next((c["name"] for c in table["columns"] if not c["numeric"]), None)
+    label_column = "group" if any("group" in r for r in rows) else None
+    if label_column is None:
+        label_column = next(
+            (c["name"] for c in table["columns"] if not c["numeric"] and c["name"] != "attribute"),
+            None,
+        )
     out = []
     for column in table["columns"]:
         if not column["rate"]:
@@ -264,7 +284,7 @@ def _disparities(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         ratio = low[name] / high[name] if high[name] else None
         out.append(
             {
-                "metric": name,
+                "metric": name if attribute is None else f"{name} by {attribute}",
                 "lowest_group": _group_label(low, label_column),
                 "lowest": low[name],
                 "highest_group": _group_label(high, label_column),

@@ -635,3 +635,50 @@ def test_card_renders_in_headless_chromium(full_card: RenderedCard, tmp_path: Pa
     assert _png_size(png) == (1200, 2400)
     # A blank page compresses to a few kB; a rendered card with figures is far larger.
     assert len(png) > 50_000
+
+
+def test_group_disparities_compare_groups_within_one_attribute_only() -> None:
+    fairness = [
+        {
+            "attribute": "gender",
+            "group": "female",
+            "count": 400,
+            "included": True,
+            "selection_rate": 0.20,
+        },
+        {
+            "attribute": "gender",
+            "group": "male",
+            "count": 380,
+            "included": True,
+            "selection_rate": 0.10,
+        },
+        {
+            "attribute": "age",
+            "group": "[18, 30)",
+            "count": 300,
+            "included": True,
+            "selection_rate": 0.30,
+        },
+        {
+            "attribute": "age",
+            "group": "[30, 65)",
+            "count": 450,
+            "included": True,
+            "selection_rate": 0.28,
+        },
+        {
+            "attribute": "age",
+            "group": "[65, 120)",
+            "count": 8,
+            "included": False,
+            "selection_rate": 0.0,
+        },
+    ]
+    card = render_model_card(_minimal_inputs(fairness=fairness))
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", card.html))
+    assert re.search(r"selection_rate by gender\s+male \(0\.1\)\s+female \(0\.2\)\s+0\.5", text)
+    assert re.search(
+        r"selection_rate by age\s+\[30, 65\) \(0\.28\)\s+\[18, 30\) \(0\.3\)\s+0\.93", text
+    )
+    assert "[65, 120) (0" not in text  # a group left out of the assessment is not compared
