@@ -193,11 +193,23 @@ class AbTestConfig(_Strict):
 # --- operations --------------------------------------------------------------------------
 
 
+DriftMethod = Literal[
+    "ks",
+    "chisquare",
+    "z",
+    "wasserstein",
+    "jensenshannon",
+    "l_infinity",
+    "js_divergence",
+    "ks_distance",
+]
+
+
 class MonitoringConfig(_Strict):
     drift_profile: Literal["auto", "evidently", "vertex", "sagemaker"] = "auto"
     drift_share_threshold: float = Field(default=0.5, gt=0, le=1)
     feature_thresholds: dict[str, float] = Field(default_factory=dict)
-    feature_methods: dict[str, str] = Field(default_factory=dict)
+    feature_methods: dict[str, DriftMethod] = Field(default_factory=dict)
     # With large windows every p-value fires on negligible shifts: require the effect
     # size too (normalised Wasserstein / Cramer's V / Cohen's h), see operations/drift.py.
     require_effect_size: bool = False
@@ -287,6 +299,8 @@ class GovernanceConfig(_Strict):
     people: list[PersonConfig] = Field(min_length=1)
     roles: dict[Name, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    # A folder with model_card.html.j2 and/or model_card.md.j2 replacing the packaged ones.
+    model_card_templates: str | None = None
     models: list[ModelConfig] = Field(min_length=1)
 
     def model(self, name: str) -> ModelConfig:
@@ -490,6 +504,13 @@ def _cross_reference_problems(config: GovernanceConfig) -> list[str]:
                 problems.append(
                     f"models[{i}].data.sensitive_attributes[{j}]: {attribute!r} is the target"
                 )
+        monitored = {*data.features, "prediction"}
+        for key in ("feature_thresholds", "feature_methods"):
+            for column in getattr(model.monitoring, key):
+                if column not in monitored:
+                    problems.append(
+                        f"models[{i}].monitoring.{key}.{column}: not a feature (or 'prediction') of the model"
+                    )
         for attribute in model.fairness.bins:
             if attribute not in data.sensitive_attributes:
                 problems.append(f"models[{i}].fairness.bins.{attribute}: not a sensitive attribute")

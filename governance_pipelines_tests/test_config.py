@@ -127,6 +127,10 @@ def test_model_name_must_be_snake_case() -> None:
             lambda r: r.update(roles={"viewer": ["model.fly"]}),
             "roles.viewer: unknown permission 'model.fly'",
         ),
+        (
+            lambda r: r["models"][0]["monitoring"].update(feature_thresholds={"incme": 0.2}),
+            "models[0].monitoring.feature_thresholds.incme: not a feature",
+        ),
     ],
 )
 def test_cross_references_are_checked(mutate, expected: str) -> None:
@@ -175,3 +179,19 @@ def test_cli_validate_ok_and_error_exit_codes(tmp_path: Path) -> None:
     failed = runner.invoke(main, ["config", "validate", str(bad)])
     assert failed.exit_code == 1
     assert f"{bad}: models[1].training.min_metric: expected a number, got 'high'" in failed.output
+
+
+def test_unknown_drift_method_is_named() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["monitoring"]["feature_methods"] = {"annual_income": "psi"}
+    (problem,) = _problems(raw)
+    assert problem.startswith("models[0].monitoring.feature_methods.annual_income: expected one of")
+    assert "'psi'" in problem
+
+
+def test_timezone_and_cron_are_checked() -> None:
+    raw = _demo_raw()
+    raw["schedules"] = {"timezone": "Mars/Olympus", "nightly_audit_cron": "every night"}
+    problems = _problems(raw)
+    assert any("unknown timezone 'Mars/Olympus'" in p for p in problems)
+    assert any("5-field cron expression" in p for p in problems)

@@ -6,7 +6,9 @@ these functions, which decide what is compared with what.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ import pandas as pd
 from governance_pipelines.config import ModelConfig
 from governance_pipelines.development.training import TrainedModel
 from governance_pipelines.operations.drift import ColumnOverride, DriftPolicy
+from governance_pipelines.operations.performance import PerformanceDay, daily_performance
 
 PREDICTION_COLUMN = "prediction"
 
@@ -23,7 +26,8 @@ def drift_policy(model: ModelConfig) -> DriftPolicy:
     names = set(monitoring.feature_thresholds) | set(monitoring.feature_methods)
     overrides = {
         name: ColumnOverride(
-            method=monitoring.feature_methods.get(name), threshold=monitoring.feature_thresholds.get(name)
+            method=monitoring.feature_methods.get(name),
+            threshold=monitoring.feature_thresholds.get(name),
         )
         for name in names
     }
@@ -66,3 +70,38 @@ def current_frame(valid: pd.DataFrame, features: list[str], version: int) -> pd.
 
 def day_file(folder: Path, day: str, suffix: str = "parquet") -> Path:
     return folder / f"{day}.{suffix}"
+
+
+def performance_by_version(
+    valid: pd.DataFrame, model: ModelConfig, records: Mapping[int, Mapping[str, Any]]
+) -> list[PerformanceDay]:
+    """The day's online metric for every version that served it, each against its own
+    validation metric (an A/B split or a canary serves several versions on one day)."""
+    results: list[PerformanceDay] = []
+    for version in sorted(int(v) for v in valid["model_version"].unique()):
+        record = records.get(version)
+        if record is None:
+            continue
+        evaluation = record["evaluation"]
+        metric = evaluation["primary_metric"]
+        results.extend(
+            daily_performance(
+                valid[valid["model_version"] == version],
+                task=model.training.task,
+                metric=metric,
+                validation_value=float(record["metrics"][metric]),
+                tolerance=model.monitoring.performance_tolerance,
+                higher_is_better=evaluation["direction"] == "higher",
+            )
+        )
+    return results
+
+
+def describe_performance(result: PerformanceDay) -> str:
+    coverage = f"label coverage {result.label_coverage:.0%}"
+    if result.value is None:
+        return f"v{result.version}: {result.metric} not measurable yet ({result.note}); {coverage}"
+    return (
+        f"v{result.version}: online {result.metric} {result.value:.4f} vs validation "
+        f"{result.validation_value:.4f} (tolerance {result.tolerance}); {coverage}"
+    )

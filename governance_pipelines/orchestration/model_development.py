@@ -5,9 +5,11 @@ data version is the artifact's sha256). Five blocking checks gate it; `model_car
 downstream of them, so a version that failed a gate is never documented as fit for use.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
-from governance_pipelines.config import GovernanceConfig, ModelConfig
+from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
 from governance_pipelines.development import specs
 from governance_pipelines.development.environment import capture_code_version
 from governance_pipelines.development.model_versions import (
@@ -157,7 +159,10 @@ def build_model_development_definitions(
             ],
             status=timeline[-1].stage if timeline else None,
         )
-        card = render_model_card(inputs)
+        templates = config.model_card_templates
+        card = render_model_card(
+            inputs, template_dir=Path(expand_env(templates)) if templates else None
+        )
         folder = store.home / "model_cards" / model.name / f"v{version}"
         written = card.write(folder)
         store.record_event(

@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
 from governance_pipelines.operations.daily_monitoring import (
     current_frame,
+    describe_performance,
     drift_policy,
+    performance_by_version,
     reference_frame,
     served_version,
 )
 from governance_pipelines.operations.drift import compute_drift
 from governance_pipelines.operations.drift_reference import ReferenceProfile
 from governance_pipelines.operations.ingestion import validate_inference_batch
-from governance_pipelines.operations.performance import daily_performance
 from governance_pipelines.operations.sla import sla_report
 from governance_pipelines.operations.usage import usage_by_consumer
 from governance_pipelines.orchestration import naming
@@ -293,26 +294,11 @@ def build_monitoring_definitions(
         version = served_version(valid)
         if version is None:
             return _no_traffic(context, store, model, naming.PERFORMANCE_WITHIN_TOLERANCE, day)
-        record = store.get_model_version(model.name, version).record
-        evaluation = record["evaluation"]
-        metric = evaluation["primary_metric"]
-        days = daily_performance(
-            valid[valid["model_version"] == version],
-            task=model.training.task,
-            metric=metric,
-            validation_value=float(record["metrics"][metric]),
-            tolerance=model.monitoring.performance_tolerance,
-            higher_is_better=evaluation["direction"] == "higher",
-        )
-        result = days[0]
-        passed = not result.degraded
-        if result.value is None:
-            summary = f"{metric} not measurable yet ({result.note}); label coverage {result.label_coverage:.0%}"
-        else:
-            summary = (
-                f"online {metric} {result.value:.4f} vs validation {result.validation_value:.4f} "
-                f"(tolerance {result.tolerance}); label coverage {result.label_coverage:.0%}"
-            )
+        records = {v.version: v.record for v in store.list_model_versions(model.name)}
+        results = performance_by_version(valid, model, records)
+        headline = next(r for r in results if r.version == version)
+        passed = not any(r.degraded for r in results)
+        summary = "; ".join(describe_performance(r) for r in results)
         _record(
             store,
             context,
@@ -322,17 +308,20 @@ def build_monitoring_definitions(
             summary,
             day,
             version,
-            result.to_dict(),
+            {**headline.to_dict(), "versions": [r.to_dict() for r in results]},
         )
         metadata = {
             "version": dg.MetadataValue.int(version),
-            "metric": metric,
-            "label_coverage": dg.MetadataValue.float(result.label_coverage),
-            "labelled": dg.MetadataValue.int(result.labelled),
-            "validation_value": dg.MetadataValue.float(result.validation_value),
+            "metric": headline.metric,
+            "label_coverage": dg.MetadataValue.float(headline.label_coverage),
+            "labelled": dg.MetadataValue.int(headline.labelled),
+            "validation_value": dg.MetadataValue.float(headline.validation_value),
         }
-        if result.value is not None:
-            metadata["value"] = dg.MetadataValue.float(result.value)
+        if headline.value is not None:
+            metadata["value"] = dg.MetadataValue.float(headline.value)
+        for result in results:
+            if result.value is not None and result.version != version:
+                metadata[f"value/v{result.version}"] = dg.MetadataValue.float(result.value)
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[

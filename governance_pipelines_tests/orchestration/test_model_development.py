@@ -207,3 +207,29 @@ def test_a_non_reproducible_estimator_fails_the_reproducibility_gate(
     again = CliRunner().invoke(main, ["reproduce", "applicants", "1", "--home", resource.home])
     assert again.exit_code == 1
     assert "NOT REPRODUCED" in again.output
+
+
+def test_user_templates_replace_the_packaged_card(
+    resource: GovernanceStoreResource, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "model_card.md.j2").write_text("# {{ card.model_name }} — Acme house style\n")
+    config = parse_config(
+        f"model_card_templates: {templates}\n"
+        + CONFIG.format(
+            kwargs="{}",
+            features="[income, debt, region]",
+            estimator="sklearn.linear_model.LogisticRegression",
+            params="{}",
+            min_metric=0.7,
+            excluded="[]",
+        )
+    )
+    with dg.instance_for_test() as instance:
+        assert _run(config, resource, instance).success
+    folder = resource.store.home / "model_cards" / "applicants" / "v1"
+    assert (folder / "model_card.md").read_text().startswith("# applicants — Acme house style")
+    assert (
+        "<html" in (folder / "model_card.html").read_text()
+    )  # no HTML override: packaged template
