@@ -29,20 +29,9 @@ import numpy as np
 import pandas as pd
 
 from governance_pipelines.examples.credit import sample_defaults
+from governance_pipelines.store.inference_log import COLUMNS
 
-INFERENCE_LOG_COLUMNS: tuple[str, ...] = (
-    "request_id",
-    "model_name",
-    "model_version",
-    "requested_at",
-    "consumer_team",
-    "latency_ms",
-    "status",
-    "features",
-    "prediction",
-    "label",
-    "label_at",
-)
+INFERENCE_LOG_COLUMNS: tuple[str, ...] = COLUMNS  # the inference_log table's columns, in order
 
 # A plausible deterioration of the applicant pool for the credit demo: a downturn cuts
 # incomes by 20%, debt ratios rise by 35%, rates rise 1.5 points, and a new broker deal

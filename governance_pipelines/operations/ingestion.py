@@ -54,6 +54,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from governance_pipelines.store.inference_log import COLUMNS
+
 __all__ = [
     "LOG_COLUMNS",
     "REASONS",
@@ -62,19 +64,7 @@ __all__ = [
     "validate_inference_batch",
 ]
 
-LOG_COLUMNS: tuple[str, ...] = (
-    "request_id",
-    "model_name",
-    "model_version",
-    "requested_at",
-    "consumer_team",
-    "latency_ms",
-    "status",
-    "features",
-    "prediction",
-    "label",
-    "label_at",
-)
+LOG_COLUMNS: tuple[str, ...] = COLUMNS  # the inference_log table's columns, in order
 # Columns a row cannot be attributed or counted without.
 _IDENTITY_COLUMNS = ("request_id", "model_name", "model_version", "consumer_team", "status")
 # Optional log columns: filled with nulls when a batch omits them (e.g. no labels yet).
