@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from governance_pipelines.config import ColumnSchema, DataConfig
+from governance_pipelines.reporting import markdown_table
 
 _DTYPES: dict[str, Any] = {
     "int": "int64",
@@ -54,14 +55,7 @@ class ValidationReport:
         )
 
     def as_markdown(self) -> str:
-        if self.passed:
-            return self.summary
-        lines = ["| column | check | failures | examples |", "|---|---|---:|---|"]
-        lines += [
-            f"| {v.column} | {v.check} | {v.failures} | {', '.join(v.examples)} |"
-            for v in self.violations
-        ]
-        return "\n".join(lines)
+        return self.summary if self.passed else markdown_table(violations_as_records(self))
 
 
 def required_columns(data: DataConfig) -> list[str]:

@@ -33,6 +33,7 @@ from governance_pipelines.orchestration.training_data import (
     materialized_snapshot_id,
     model_owners,
 )
+from governance_pipelines.reporting import markdown_table
 from governance_pipelines.security.promotion_state import approval_status, stage_timeline
 from governance_pipelines.store import GovernanceStore
 
@@ -242,7 +243,7 @@ def _version_check(
             "evidence": dg.MetadataValue.json(outcome.evidence),
         }
         if outcome.table:
-            metadata["table"] = dg.MetadataValue.md(_markdown_table(outcome.table))
+            metadata["table"] = dg.MetadataValue.md(markdown_table(outcome.table))
         return dg.AssetCheckResult(
             passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
         )
@@ -269,15 +270,3 @@ def review_version(store: GovernanceStore, model: ModelConfig, version: int) -> 
         frame, registered.record, read_artifact(registered.artifact_path)
     )
     return VersionUnderReview(model=model, frame=frame, trained=trained)
-
-
-def _markdown_table(rows: list[dict]) -> str:
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
-    return "\n".join(lines)
-
-
-def _cell(value: object) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -35,6 +35,7 @@ from governance_pipelines.orchestration.model_development import (
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import model_owners
+from governance_pipelines.reporting import bar_chart, markdown_table
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
 
@@ -113,25 +114,23 @@ def build_monitoring_definitions(
             )
             + f"; see {rejected_path}"
         )
-        _record(
-            store,
+        return _daily_result(
             context,
+            store,
             model,
             naming.INFERENCE_ROWS_VALID,
-            rejected == 0,
-            summary,
-            day,
-            None,
-            {"counts_by_reason": result.counts_by_reason, "total": result.total},
-        )
-        return dg.MaterializeResult(
+            passed=rejected == 0,
+            summary=summary,
+            day=day,
+            version=None,
+            evidence={"counts_by_reason": result.counts_by_reason, "total": result.total},
             metadata={
                 "requests": dg.MetadataValue.int(result.total),
                 "valid": dg.MetadataValue.int(len(result.valid)),
                 "rejected": dg.MetadataValue.int(rejected),
                 "rejected_share": dg.MetadataValue.float(result.rejected_share),
                 "rejections": dg.MetadataValue.md(
-                    _table(
+                    markdown_table(
                         [{"reason": r, "rows": c} for r, c in result.counts_by_reason.items() if c]
                     )
                     if rejected
@@ -139,14 +138,6 @@ def build_monitoring_definitions(
                 ),
                 "path": dg.MetadataValue.path(str(folder / f"{day}.parquet")),
             },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=naming.INFERENCE_ROWS_VALID,
-                    passed=rejected == 0,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"summary": summary},
-                )
-            ],
         )
 
     @dg.asset(
@@ -223,17 +214,6 @@ def build_monitoring_definitions(
             + (f": {', '.join(drifted)}" if drifted else "")
         )
         passed = not report.dataset_drift
-        _record(
-            store,
-            context,
-            model,
-            naming.NO_DATASET_DRIFT,
-            passed,
-            summary,
-            day,
-            version,
-            {**report.to_dict(), "drifted": drifted},
-        )
         rows = [
             {
                 "column": c.column,
@@ -247,27 +227,34 @@ def build_monitoring_definitions(
             }
             for c in report.columns
         ]
-        return dg.MaterializeResult(
+        return _daily_result(
+            context,
+            store,
+            model,
+            naming.NO_DATASET_DRIFT,
+            passed=passed,
+            summary=summary,
+            day=day,
+            version=version,
+            evidence={**report.to_dict(), "drifted": drifted},
             metadata={
                 "version": dg.MetadataValue.int(version),
                 "drift_share": dg.MetadataValue.float(report.drift_share),
                 "dataset_drift": report.dataset_drift,
                 "drifted_columns": ", ".join(drifted) or "none",
-                "columns": dg.MetadataValue.md(_table(rows)),
-                "psi": dg.MetadataValue.md(_psi_chart(report.columns)),
+                "columns": dg.MetadataValue.md(markdown_table(rows)),
+                "psi": dg.MetadataValue.md(
+                    bar_chart(
+                        "PSI per column (0.1 moderate, 0.25 significant)",
+                        [
+                            (c.column, float(c.psi), "drifted" if c.drifted else "")
+                            for c in report.columns
+                        ],
+                    )
+                ),
                 **{f"psi/{c.column}": dg.MetadataValue.float(float(c.psi)) for c in report.columns},
             },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=naming.NO_DATASET_DRIFT,
-                    passed=passed,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "summary": summary,
-                        "drift_share": dg.MetadataValue.float(report.drift_share),
-                    },
-                )
-            ],
+            check_metadata={"drift_share": dg.MetadataValue.float(report.drift_share)},
         )
 
     @dg.asset(
@@ -299,17 +286,6 @@ def build_monitoring_definitions(
         headline = next(r for r in results if r.version == version)
         passed = not any(r.degraded for r in results)
         summary = "; ".join(describe_performance(r) for r in results)
-        _record(
-            store,
-            context,
-            model,
-            naming.PERFORMANCE_WITHIN_TOLERANCE,
-            passed,
-            summary,
-            day,
-            version,
-            {**headline.to_dict(), "versions": [r.to_dict() for r in results]},
-        )
         metadata = {
             "version": dg.MetadataValue.int(version),
             "metric": headline.metric,
@@ -322,16 +298,17 @@ def build_monitoring_definitions(
         for result in results:
             if result.value is not None and result.version != version:
                 metadata[f"value/v{result.version}"] = dg.MetadataValue.float(result.value)
-        return dg.MaterializeResult(
+        return _daily_result(
+            context,
+            store,
+            model,
+            naming.PERFORMANCE_WITHIN_TOLERANCE,
+            passed=passed,
+            summary=summary,
+            day=day,
+            version=version,
+            evidence={**headline.to_dict(), "versions": [r.to_dict() for r in results]},
             metadata=metadata,
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=naming.PERFORMANCE_WITHIN_TOLERANCE,
-                    passed=passed,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"summary": summary},
-                )
-            ],
         )
 
     @dg.asset(
@@ -357,17 +334,6 @@ def build_monitoring_definitions(
         summary = "within SLA" if report.passed else "; ".join(report.breaches)
         if report.requests == 0:
             summary = "no requests this day"
-        _record(
-            store,
-            context,
-            model,
-            naming.WITHIN_SLA,
-            report.passed,
-            summary,
-            day,
-            None,
-            report.to_dict(),
-        )
         figures = {
             name: dg.MetadataValue.float(float(value))
             for name, value in (
@@ -379,20 +345,21 @@ def build_monitoring_definitions(
             )
             if value is not None
         }
-        return dg.MaterializeResult(
+        return _daily_result(
+            context,
+            store,
+            model,
+            naming.WITHIN_SLA,
+            passed=report.passed,
+            summary=summary,
+            day=day,
+            version=None,
+            evidence=report.to_dict(),
             metadata={
                 "requests": dg.MetadataValue.int(report.requests),
                 **figures,
                 "breaches": summary,
             },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=naming.WITHIN_SLA,
-                    passed=report.passed,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"summary": summary},
-                )
-            ],
         )
 
     return dg.Definitions(
@@ -416,17 +383,21 @@ def _day_rows(store: GovernanceStore, model: ModelConfig, day: date) -> pd.DataF
     return pd.read_parquet(path)
 
 
-def _record(
-    store: GovernanceStore,
+def _daily_result(
     context: dg.AssetExecutionContext,
+    store: GovernanceStore,
     model: ModelConfig,
     check_name: str,
+    *,
     passed: bool,
     summary: str,
     day: date,
     version: int | None,
     evidence: dict,
-) -> None:
+    metadata: dict,
+    check_metadata: dict | None = None,
+) -> dg.MaterializeResult:
+    """Store the day's verdict (what the alert sensor watches) and report it to Dagster."""
     store.record_check_result(
         model_name=model.name,
         check_name=check_name,
@@ -438,6 +409,17 @@ def _record(
         version=version,
         run_id=context.run.run_id,
     )
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=check_name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"summary": summary, **(check_metadata or {})},
+            )
+        ],
+    )
 
 
 def _no_traffic(
@@ -448,40 +430,15 @@ def _no_traffic(
     day: date,
 ) -> dg.MaterializeResult:
     summary = "no successful requests this day: nothing to compare"
-    _record(store, context, model, check_name, True, summary, day, None, {})
-    return dg.MaterializeResult(
+    return _daily_result(
+        context,
+        store,
+        model,
+        check_name,
+        passed=True,
+        summary=summary,
+        day=day,
+        version=None,
+        evidence={},
         metadata={"summary": summary},
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=check_name,
-                passed=True,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"summary": summary},
-            )
-        ],
     )
-
-
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return "none"
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _psi_chart(columns: tuple) -> str:
-    """A per-feature bar chart in plain Markdown, so it renders anywhere the UI shows metadata."""
-    width = 30
-    top = max((float(c.psi) for c in columns), default=0.0) or 1.0
-    lines = ["PSI per column (0.1 moderate, 0.25 significant)", "```"]
-    for c in sorted(columns, key=lambda c: -float(c.psi)):
-        bar = "█" * max(1, round(width * float(c.psi) / top)) if c.psi > 0 else ""
-        lines.append(
-            f"{c.column[:24]:<24} {bar:<{width}} {float(c.psi):.3f}{'  drifted' if c.drifted else ''}"
-        )
-    lines.append("```")
-    return "\n".join(lines)

@@ -30,6 +30,7 @@ from governance_pipelines.development.validation import (
 )
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.reporting import markdown_table
 from governance_pipelines.store import GovernanceStore
 
 SNAPSHOT_CODE_VERSION = "1"
@@ -181,7 +182,9 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
                 "snapshot_id": snapshot.snapshot_id,
                 "summary": report_summary,
                 "failures": dg.MetadataValue.int(failures),
-                "violations": dg.MetadataValue.md(_violations_markdown(violations)),
+                "violations": dg.MetadataValue.md(
+                    markdown_table(violations, empty="No violations.")
+                ),
                 "violations_json": dg.MetadataValue.json(violations),
             },
         )
@@ -286,14 +289,3 @@ def materialized_snapshot_id(
             f"{snapshot_key.to_user_string()} has never been materialized; materialize it first"
         )
     return str(event.asset_materialization.metadata["snapshot_id"].value)
-
-
-def _violations_markdown(violations: list[dict]) -> str:
-    if not violations:
-        return "No violations."
-    lines = ["| column | check | failures | examples |", "|---|---|---:|---|"]
-    lines += [
-        f"| {v['column']} | {v['check']} | {v['failures']} | {', '.join(v['examples'])} |"
-        for v in violations
-    ]
-    return "\n".join(lines)
