@@ -216,9 +216,7 @@ def _simulate_and_monitor(
     today: date,
 ) -> MonitoringOutcome:
     """Serve weeks of traffic from each production version, then run every night's audit."""
-    first_new_result = max(
-        (r.id or 0 for r in store.check_results_after(0, limit=1_000_000)), default=0
-    )
+    first_new_result = store.last_check_result_id()
     requests: dict[str, int] = {}
     for model in config.models:
         stages = current_stages(stage_timeline(store, model.name))

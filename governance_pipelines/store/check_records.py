@@ -122,6 +122,11 @@ class CheckRecordsMixin:
             ).all()
         return [_check_result(row) for row in rows]
 
+    def last_check_result_id(self) -> int:
+        """Where a cursor over check results starts when only new ones matter."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(sa.select(sa.func.max(check_results.c.id))).scalar() or 0)
+
 
 def _check_result(row: sa.Row[Any]) -> CheckResultRecord:
     return CheckResultRecord(

@@ -237,7 +237,7 @@ def test_alerts_survive_slack_outages(monitored: dict) -> None:
             "slack": SlackAlertsResource(token=TOKEN, base_url=slack_api.base_url, timeout_s=0.5),
         }
         slack_api.fail_next(5, ScriptedFailure.http_error(500))
-        cursor = str(max(r.id for r in store.check_results_after(0, limit=100_000)) - 1)
+        cursor = str(store.last_check_result_id() - 1)
         with dg.build_sensor_context(
             instance=monitored["instance"], resources=resources, cursor=cursor
         ) as context:
