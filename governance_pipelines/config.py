@@ -2,14 +2,15 @@
 
 Parsing is strict on purpose: an unknown key is almost always a typo of a governance
 setting (`min_metic:`), and silently ignoring it would disable a control the user believes
-is on. Every error names the file, the key path and what was expected.
+is on. Every error names the file, the key path and what was expected (the messages are
+built in `config_errors.py`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,11 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from governance_pipelines.config_errors import _NAME_PATTERN, ConfigError, _describe
+
 DEFAULT_CONFIG_PATH = Path("governance.yaml")
 PACKAGED_DEMO_CONFIG = Path(__file__).parent / "examples" / "governance.yaml"
-
-_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-_NAME_HINT = "lower-case letters, digits and underscores, starting with a letter"
 
 # Permissions the package checks; roles map onto them (see `security/rbac.py`).
 PERMISSIONS = (
@@ -45,15 +45,6 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "auditor": ["model.view", "logs.read", "audit.read"],
     "admin": list(PERMISSIONS),
 }
-
-
-class ConfigError(Exception):
-    """`governance.yaml` cannot be used; the message lists every problem found."""
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
 
 
 class _Strict(BaseModel):
@@ -364,100 +355,13 @@ def parse_config(text: str, *, source: str = "governance.yaml") -> GovernanceCon
     try:
         config = GovernanceConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(source, [_describe(e, raw) for e in error.errors()]) from None
+        raise ConfigError(
+            source, [_describe(e, raw, GovernanceConfig) for e in error.errors()]
+        ) from None
     problems = _cross_reference_problems(config)
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _key_path(location: Sequence[str | int]) -> str:
-    path = ""
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part in {"sql", "file", "python"} and path.endswith(".source"):
-            continue  # the discriminated-union tag pydantic inserts
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "<top level>"
-
-
-def _describe(error: Mapping[str, Any], raw: Any) -> str:
-    location = tuple(error["loc"])
-    path = _key_path(location)
-    kind = error["type"]
-    given = error.get("input")
-    if kind == "extra_forbidden":
-        return f"{path}: unknown key; remove it or check its spelling{_allowed_keys(location, raw)}"
-    if kind == "missing":
-        return f"{path}: required key is missing"
-    expected = {
-        "float_parsing": "a number",
-        "float_type": "a number",
-        "int_parsing": "a whole number",
-        "int_type": "a whole number",
-        "int_from_float": "a whole number",
-        "bool_parsing": "true or false",
-        "bool_type": "true or false",
-        "string_type": "a string",
-        "list_type": "a list",
-        "dict_type": "a mapping",
-        "model_type": "a mapping",
-        "model_attributes_type": "a mapping",
-    }.get(kind)
-    if expected:
-        return f"{path}: expected {expected}, got {given!r}"
-    if kind == "string_pattern_mismatch":
-        pattern = error.get("ctx", {}).get("pattern", "")
-        hint = _NAME_HINT if pattern == _NAME_PATTERN else f"text matching {pattern}"
-        return f"{path}: expected {hint}, got {given!r}"
-    if kind in {"literal_error", "union_tag_invalid"}:
-        expected_values = error.get("ctx", {}).get("expected") or error.get("ctx", {}).get(
-            "expected_tags"
-        )
-        return f"{path}: expected one of {expected_values}, got {given!r}"
-    if kind == "union_tag_not_found":
-        return f"{path}: missing 'kind' (one of 'sql', 'file', 'python')"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{path}: {message}" + (f" (got {given!r})" if _is_scalar(given) else "")
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)
-
-
-def _allowed_keys(location: Sequence[str | int], raw: Any) -> str:
-    """The valid keys at the parent of an unknown key, so a typo's fix is one glance away."""
-    model: type[BaseModel] | None = GovernanceConfig
-    node = raw
-    for part in location[:-1]:
-        if isinstance(part, int) or model is None:
-            node = node[part] if isinstance(node, Sequence) else node
-            continue
-        field = model.model_fields.get(part)
-        if field is None and isinstance(node, Mapping) and node.get("kind") == part:
-            continue  # the tag pydantic inserts for a discriminated union
-        node = node.get(part) if isinstance(node, Mapping) else None
-        model = _model_of(field.annotation if field else None, node)
-    if model is None:
-        return ""
-    names = sorted(f.alias or name for name, f in model.model_fields.items())
-    return f" (allowed: {', '.join(names)})"
-
-
-def _model_of(annotation: Any, node: Any) -> type[BaseModel] | None:
-    candidates = [annotation, *getattr(annotation, "__args__", ())]
-    for candidate in candidates:
-        for inner in [candidate, *getattr(candidate, "__args__", ())]:
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                kind_field = inner.model_fields.get("kind")
-                if kind_field is None or (
-                    isinstance(node, Mapping)
-                    and node.get("kind") in getattr(kind_field.annotation, "__args__", ())
-                ):
-                    return inner
-    return None
 
 
 def _cross_reference_problems(config: GovernanceConfig) -> list[str]:

@@ -37,12 +37,11 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from governance_pipelines.alerting.messages import AlertKind, format_alert
 from governance_pipelines.alerting.slack import (
-    AlertKind,
     DeliveryOutcome,
     SlackSettings,
     backoff_delay,
-    format_alert,
     make_client,
     post_message,
 )
