@@ -160,6 +160,17 @@ class DriftReport:
             "columns": [asdict(c) for c in self.columns],
         }
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> DriftReport:
+        """The report `to_dict` gave; other keys of a stored record (``day``…) are ignored."""
+        return cls(
+            columns=tuple(ColumnDrift(**column) for column in record["columns"]),
+            drift_share=record["drift_share"],
+            dataset_drift=record["dataset_drift"],
+            share_threshold=record["share_threshold"],
+            profile=record["profile"],
+        )
+
 
 def _choose_method(kind: str, n_reference: int, n_unique: int, profile: str) -> str:
     """Evidently's ``_get_default_stattest`` and the vendor profiles."""

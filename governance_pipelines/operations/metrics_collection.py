@@ -50,6 +50,7 @@ from governance_pipelines.development.check_names import (
     PERFORMANCE_WITHIN_TOLERANCE,
     WITHIN_SLA,
 )
+from governance_pipelines.operations.drift import DriftReport
 from governance_pipelines.operations.metrics_export import (
     MetricSample,
     alerts_pending_sample,
@@ -84,22 +85,11 @@ class UnknownModelError(LookupError):
 
 
 # --- views: evidence rebuilt into the attribute shapes the sample builders read ---------
-
-
-@dataclass(frozen=True)
-class _ColumnView:
-    column: str
-    method: str
-    statistic: float
-    drifted: bool
-    psi: float
-
-
-@dataclass(frozen=True)
-class _DriftView:
-    drift_share: float
-    dataset_drift: bool
-    columns: tuple[_ColumnView, ...]
+# Drift evidence is rebuilt as the real `DriftReport` (`DriftReport.from_dict`). SLA and
+# performance evidence is exactly `SlaReport`/`PerformanceDay.to_dict()` too, but
+# `operations.sla` and `operations.performance` import pandas at module level, and a
+# scrape must not load it (see the module note); these views hold only the fields the
+# builders read. Ingestion evidence keeps the counts, not `IngestionResult`'s frames.
 
 
 @dataclass(frozen=True)
@@ -217,32 +207,17 @@ def _check_samples(record: CheckResultRecord) -> list[MetricSample]:
 
 
 def _drift(record: CheckResultRecord) -> list[MetricSample]:
-    evidence = record.evidence
-    columns = tuple(
-        _ColumnView(
-            column=str(column["column"]),
-            method=str(column["method"]),
-            statistic=_float(column["statistic"]),
-            drifted=bool(column["drifted"]),
-            psi=_float(column.get("psi")),
-        )
-        for column in evidence["columns"]
-    )
-    report = _DriftView(
-        drift_share=_float(evidence["drift_share"]),
-        dataset_drift=bool(evidence["dataset_drift"]),
-        columns=columns,
-    )
+    report = DriftReport.from_dict(record.evidence)  # stored as to_dict() + day, drifted
     version = "" if record.version is None else record.version
     samples = drift_samples(record.model_name, version, report)
-    for column in columns:
+    for column in report.columns:
         samples.append(
             MetricSample(
                 "governance_feature_psi",
                 "Population stability index of a feature (0.1 moderate, 0.25 significant).",
                 "gauge",
                 {"model": record.model_name, "version": version, "feature": column.column},
-                column.psi,
+                _float(column.psi),
             )
         )
     return samples

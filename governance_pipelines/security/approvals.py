@@ -139,17 +139,13 @@ def approve(
     resource = f"{model} v{version}"
 
     def work(connection: sa.Connection) -> Approval | Exception:
-        guard = AccessAttempt(
-            connection, authorize(config, user, "model.approve"), resource, model, version
-        )
-        guard.details.update(decision=decision, note=note)
         refused = f"cannot {decision} {resource}"
-        if not guard.access.allowed:
-            return guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
-        row = _version_row(connection, model, version)
-        if row is None:
-            missing = _unknown_version(connection, model, version)
-            return guard.deny(missing, UnknownRecordError(missing))
+        details = {"decision": decision, "note": note}
+        guard, row = _guarded_version(
+            connection, config, user, "model.approve", model, version, resource, refused, details
+        )
+        if isinstance(row, Exception):
+            return row
         if user in _authors(row):
             others = people_with(config, "model.approve", _authors(row))
             reason = (
@@ -210,17 +206,13 @@ def promote(
     resource = f"{model} v{version} -> {stage}"
 
     def work(connection: sa.Connection) -> Promotion | Exception:
-        guard = AccessAttempt(
-            connection, authorize(config, user, "model.promote"), resource, model, version
-        )
-        guard.details.update(stage=stage, promotion_reason=reason)
         refused = f"cannot promote {model} v{version} to {stage}"
-        if not guard.access.allowed:
-            return guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
-        row = _version_row(connection, model, version)
-        if row is None:
-            missing = _unknown_version(connection, model, version)
-            return guard.deny(missing, UnknownRecordError(missing))
+        details = {"stage": stage, "promotion_reason": reason}
+        guard, row = _guarded_version(
+            connection, config, user, "model.promote", model, version, resource, refused, details
+        )
+        if isinstance(row, Exception):
+            return row
         stages = current_stages(_transitions(connection, model))
         if stages.get(version) == stage:
             problems = [f"it is already in {stage}"]
@@ -261,6 +253,32 @@ def promote(
 def _now() -> datetime:
     """The clock of every approval and transition (tests replace it to build a history)."""
     return datetime.now(UTC)
+
+
+def _guarded_version(
+    connection: sa.Connection,
+    config: GovernanceConfig,
+    user: str,
+    permission: str,
+    model: str,
+    version: int,
+    resource: str,
+    refused: str,
+    details: Mapping[str, Any],
+) -> tuple[AccessAttempt, sa.Row[Any] | Exception]:
+    """Every action's opening: `user` needs `permission` and the version must exist.
+
+    Returns the guard and the version's row, or the refusal (already recorded) to return.
+    """
+    guard = AccessAttempt(connection, authorize(config, user, permission), resource, model, version)
+    guard.details.update(details)
+    if not guard.access.allowed:
+        return guard, guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
+    row = _version_row(connection, model, version)
+    if row is None:
+        missing = _unknown_version(connection, model, version)
+        return guard, guard.deny(missing, UnknownRecordError(missing))
+    return guard, row
 
 
 def _attempt(store: GovernanceStore, work: Callable[[sa.Connection], Any]) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -12,6 +14,7 @@ from governance_pipelines.operations.drift import (
     ColumnOverride,
     DriftInputError,
     DriftPolicy,
+    DriftReport,
     ReferenceProfile,
     SourceReference,
     compute_drift,
@@ -196,6 +199,18 @@ def test_profile_round_trip(tmp_path):
     for other in (again, loaded):
         assert compute_drift(other, frame).to_dict() == compute_drift(profile, frame).to_dict()
     assert again.column("c").labels == ("u", "v", "w")
+
+
+def test_report_dict_round_trip_through_json():
+    """`from_dict` rebuilds the report `to_dict` stored as evidence (extra keys ignored)."""
+    rng = np.random.default_rng(11)
+    ref = {"x": rng.normal(size=400), "c": np.array(["u", "v"] * 200)}
+    cur = {"x": rng.normal(1, 1, 300), "c": np.array(["u", "v", "v"] * 100)}
+    report = compute_drift(ReferenceProfile.from_frame(ref), cur)
+    stored = json.loads(json.dumps({"day": "2024-05-02", **report.to_dict(), "drifted": ["x"]}))
+    again = DriftReport.from_dict(stored)
+    assert again == report
+    assert again.to_dict() == report.to_dict()
 
 
 def test_dataset_drift_share():
