@@ -48,6 +48,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "governance_pipelines.cli.development:abtest",
         "Judge an online A/B test of two versions.",
     ),
+    "alerts": (
+        "governance_pipelines.cli.alerts:alerts",
+        "List alerts and their delivery state; resend failed ones.",
+    ),
 }
 
 

@@ -1,0 +1,63 @@
+"""`governance alerts`: what the outbox holds, and a way to resend failed alerts."""
+
+from __future__ import annotations
+
+import click
+
+from governance_pipelines.cli._common import open_store, store_options
+
+_STATUSES = ("pending", "sending", "retry", "sent", "failed", "unconfigured")
+
+
+@click.command()
+@click.option("--model", "model_name", help="Only alerts about this model.")
+@click.option("--status", type=click.Choice(_STATUSES), help="Only alerts in this state.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--requeue-failed",
+    is_flag=True,
+    help="Make failed alerts due again (after fixing the channel or token).",
+)
+@click.option(
+    "--user", default="cli", show_default=True, help="Recorded as the actor of a requeue."
+)
+@store_options
+def alerts(
+    model_name: str | None,
+    status: str | None,
+    limit: int,
+    requeue_failed: bool,
+    user: str,
+    database_url: str | None,
+    home: str | None,
+) -> None:
+    """List recent alerts, newest first, with their delivery state and last error."""
+    from governance_pipelines.alerting import outbox
+
+    with open_store(database_url, home) as store:
+        if requeue_failed:
+            count = outbox.requeue_failed(store, actor=user, model=model_name)
+            click.echo(f"requeued {count} failed alert(s); the next delivery run sends them")
+            return
+        records = outbox.list_alerts(store, model=model_name, status=status, limit=limit)
+    if not records:
+        click.echo("no alerts" + (f" for model {model_name!r}" if model_name else ""))
+        return
+    for record in records:
+        subject = record.model_name or "-"
+        if record.version is not None:
+            subject += f" v{record.version}"
+        state = record.status + (f" ({record.attempts} attempts)" if record.attempts > 1 else "")
+        click.echo(
+            f"#{record.id:<5} {_day(record.dedup_key)}  {record.kind:<13} {subject:<18} "
+            f"{state:<22} {record.channel or '-'}"
+        )
+        click.echo(f"       {record.message.splitlines()[0][:150]}")
+        if record.last_error:
+            click.echo(f"       last error: {record.last_error[:150]}")
+
+
+def _day(dedup_key: str) -> str:
+    """The day an alert is about (its dedup key is model/kind/day[/subject])."""
+    parts = dedup_key.split("/")
+    return parts[2].split("#")[0] if len(parts) > 2 else "-"
