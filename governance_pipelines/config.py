@@ -322,6 +322,19 @@ def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(env_path) if env_path else DEFAULT_CONFIG_PATH
 
 
+def config_path_or_demo(path: str | os.PathLike[str] | None = None) -> Path:
+    """Like `resolve_config_path`, but a checkout with no governance.yaml gets the packaged demo.
+
+    Used where showing something beats failing: `governance demo` and the Dagster code
+    location (so `dagster dev` in a fresh clone shows the demo's assets). An explicit path or
+    GOVERNANCE_CONFIG is always honoured, and its absence is an error.
+    """
+    if path is not None or os.environ.get("GOVERNANCE_CONFIG"):
+        return resolve_config_path(path)
+    local = resolve_config_path()
+    return local if local.exists() else PACKAGED_DEMO_CONFIG
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> GovernanceConfig:
     """Load and validate a governance file, raising `ConfigError` with every problem."""
     config_path = resolve_config_path(path)

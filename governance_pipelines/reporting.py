@@ -20,13 +20,13 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], *, empty: str = "none") ->
     return "\n".join(lines)
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, float, str]], *, width: int = 30) -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float, str]], *, width: int = 20) -> str:
     """A horizontal bar chart in a code block: renders wherever Markdown does, no images."""
     top = max((value for _, value, _ in bars), default=0.0) or 1.0
     lines = [title, "```"]
     for label, value, note in sorted(bars, key=lambda bar: -bar[1]):
         bar = "█" * max(1, round(width * value / top)) if value > 0 else ""
-        lines.append(f"{label[:24]:<24} {bar:<{width}} {value:.3f}{'  ' + note if note else ''}")
+        lines.append(f"{label[:20]:<20} {bar:<{width}} {value:.3f}{' ' + note if note else ''}")
     lines.append("```")
     return "\n".join(lines)
 

@@ -26,8 +26,6 @@ from typing import Any
 
 import pytest
 
-from governance_pipelines.config import PACKAGED_DEMO_CONFIG
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).parent / "dagster"
 STARTUP_TIMEOUT_S = 90.0
@@ -107,9 +105,11 @@ def _dagster_dev(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),
         "GOVERNANCE_HOME": str(tmp_path / "governance_home"),
-        "GOVERNANCE_CONFIG": str(PACKAGED_DEMO_CONFIG),
     }
-    for name in ("GOVERNANCE_DATABASE_URL", "SLACK_BOT_TOKEN"):
+    # As in a fresh clone: no governance.yaml in the repo root and no GOVERNANCE_CONFIG, so
+    # the code location falls back to the packaged demo models.
+    assert not (REPO_ROOT / "governance.yaml").exists()
+    for name in ("GOVERNANCE_CONFIG", "GOVERNANCE_DATABASE_URL", "SLACK_BOT_TOKEN"):
         env.pop(name, None)
     port = _free_port()
     log_path = tmp_path / "dagster_dev.log"

@@ -24,6 +24,6 @@ def test_bar_chart_sorts_and_scales_bars() -> None:
     assert chart[0] == "PSI"
     assert chart[2].startswith("b")
     assert chart[2].count("█") == 10
-    assert chart[2].endswith("0.200  drifted")
+    assert chart[2].endswith("0.200 drifted")
     assert chart[3].count("█") == 2  # 0.05 / 0.2 of the width, rounded
     assert "█" not in chart[4]

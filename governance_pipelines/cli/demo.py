@@ -76,7 +76,10 @@ def demo(config_path: str | None, home: str | None, database_url: str | None, da
     click.echo(f"  governance store:  {outcome.store_url}")
     click.echo(f"  artifacts:         {outcome.home}")
     click.echo(f"  Dagster instance:  {outcome.dagster_home} (run {outcome.run_id})")
-    click.echo(f"Browse it: DAGSTER_HOME={outcome.dagster_home} dagster dev -w workspace.yaml")
+    click.echo(
+        f"Browse it: DAGSTER_HOME={outcome.dagster_home} GOVERNANCE_HOME={outcome.home} "
+        f"GOVERNANCE_CONFIG={outcome.config_path} dagster dev -m governance_pipelines.definitions"
+    )
     click.echo(
         "Audit it:  governance audit verify && governance models && governance history credit_default"
     )

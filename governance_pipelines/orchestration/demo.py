@@ -16,11 +16,10 @@ import dagster as dg
 
 from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.config import (
-    PACKAGED_DEMO_CONFIG,
     GovernanceConfig,
     ModelConfig,
+    config_path_or_demo,
     load_config,
-    resolve_config_path,
 )
 from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
@@ -93,10 +92,7 @@ class DemoOutcome:
 
 def demo_config_path(explicit: str | None = None) -> Path:
     """An explicit file, GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo."""
-    if explicit or os.environ.get("GOVERNANCE_CONFIG"):
-        return resolve_config_path(explicit)
-    local = resolve_config_path()
-    return local if local.exists() else PACKAGED_DEMO_CONFIG
+    return config_path_or_demo(explicit)
 
 
 def run_demo(

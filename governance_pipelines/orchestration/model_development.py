@@ -200,7 +200,7 @@ def _version_result(
             "version": dg.MetadataValue.int(version),
             "new_version": created,
             "algorithm": record["algorithm"]["type"],
-            "estimator": record["algorithm"]["class"],
+            "estimator": record["algorithm"]["estimator"],
             "params": dg.MetadataValue.json(record["algorithm"]["params"]),
             "snapshot_id": record["data"]["snapshot_id"],
             "artifact_sha256": record["artifact"]["sha256"],

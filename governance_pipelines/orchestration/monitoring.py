@@ -239,7 +239,7 @@ def build_monitoring_definitions(
             evidence={**report.to_dict(), "drifted": drifted},
             metadata={
                 "version": dg.MetadataValue.int(version),
-                "drift_share": dg.MetadataValue.float(report.drift_share),
+                "drift_share": dg.MetadataValue.float(round(report.drift_share, 4)),
                 "dataset_drift": report.dataset_drift,
                 "drifted_columns": ", ".join(drifted) or "none",
                 "columns": dg.MetadataValue.md(markdown_table(rows)),
@@ -252,9 +252,12 @@ def build_monitoring_definitions(
                         ],
                     )
                 ),
-                **{f"psi/{c.column}": dg.MetadataValue.float(float(c.psi)) for c in report.columns},
+                **{
+                    f"psi/{c.column}": dg.MetadataValue.float(round(float(c.psi), 4))
+                    for c in report.columns
+                },
             },
-            check_metadata={"drift_share": dg.MetadataValue.float(report.drift_share)},
+            check_metadata={"drift_share": dg.MetadataValue.float(round(report.drift_share, 4))},
         )
 
     @dg.asset(

@@ -16,6 +16,7 @@ from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.store.check_records import CheckResultRecord
 
 NIGHTLY_JOB = "nightly_audit_job"
 DAILY_ASSETS = (
@@ -62,18 +63,21 @@ def build_nightly_audit_definitions(
         store = governance_store.store
         day = date.fromisoformat(context.partition_key)
         integrity = verify_store(store)
-        lines = [f"Governance audit for {day}: {integrity.summary}"]
+        lines = [f"Governance audit for {day}: {integrity.summary}", ""]
         for model in config.models:
             results = {r.check_name: r for r in store.latest_check_results(model.name)}
-            parts = [
-                f"{label}: {'ok' if results[name].passed else 'BREACH'} ({results[name].summary})"
+            today = {
+                label: results[name]
                 for name, label in DAY_CHECKS.items()
                 if name in results and results[name].evidence.get("day") == day.isoformat()
-            ]
+            }
             lines.append(
-                f"• {model.name}: "
-                + ("; ".join(parts) if parts else "no monitoring results for the day")
+                f"- *{model.name}*" + ("" if today else ": no monitoring results for the day")
             )
+            lines += [
+                f"  - {label}: {_status(result)} — {result.summary}"
+                for label, result in today.items()
+            ]
         summary = "\n".join(lines)
         store.record_event(
             actor=naming.run_actor(context),
@@ -187,3 +191,13 @@ def nightly_run_requests(
             )
         )
     return requests
+
+
+def _status(result: CheckResultRecord) -> str:
+    if not result.passed:
+        return "BREACH"
+    measured = (
+        result.check_name != naming.PERFORMANCE_WITHIN_TOLERANCE
+        or result.evidence.get("value") is not None
+    )
+    return "ok" if measured else "pending (no labels yet)"

@@ -83,8 +83,12 @@ def test_demo_runs_end_to_end_and_is_repeatable(
         )  # unchanged data, no new snapshot
         assert len(store.recent_events(action="model_version.registered")) == 2  # nor a new version
         assert len(store.recent_events(action="model_version.promoted")) == 2  # promoted once
-        assert "credit_default: 4500 requests logged" in second.output  # traffic not simulated twice
-        assert len(store.recent_events(action="audit.nightly_completed", limit=100)) == 6  # 3 days, twice
+        assert (
+            "credit_default: 4500 requests logged" in second.output
+        )  # traffic not simulated twice
+        assert (
+            len(store.recent_events(action="audit.nightly_completed", limit=100)) == 6
+        )  # 3 days, twice
         assert store.verify_audit_chain().ok
     finally:
         store.dispose()

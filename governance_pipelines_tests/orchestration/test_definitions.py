@@ -61,3 +61,23 @@ def test_code_location_with_a_broken_config_fails_loudly(
     monkeypatch.setenv("GOVERNANCE_CONFIG", str(broken))
     with pytest.raises(ConfigError, match="teams: "):
         definitions.defs()
+
+
+def test_a_fresh_checkout_loads_the_demo_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance_pipelines import definitions
+
+    monkeypatch.chdir(tmp_path)  # no ./governance.yaml and GOVERNANCE_CONFIG unset (conftest)
+    graph = definitions.defs().resolve_asset_graph()
+    assert dg.AssetKey(["credit_default", "drift_report"]) in graph.get_all_asset_keys()
+
+
+def test_an_explicit_config_that_is_missing_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance_pipelines import definitions
+
+    monkeypatch.setenv("GOVERNANCE_CONFIG", str(tmp_path / "absent.yaml"))
+    with pytest.raises(ConfigError, match="file not found"):
+        definitions.defs()
