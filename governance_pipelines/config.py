@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from governance_pipelines.config_errors import _NAME_PATTERN, ConfigError, _describe
+from governance_pipelines.config_references import cross_reference_problems
 
 DEFAULT_CONFIG_PATH = Path("governance.yaml")
 PACKAGED_DEMO_CONFIG = Path(__file__).parent / "examples" / "governance.yaml"
@@ -371,74 +372,10 @@ def parse_config(text: str, *, source: str = "governance.yaml") -> GovernanceCon
         raise ConfigError(
             source, [_describe(e, raw, GovernanceConfig) for e in error.errors()]
         ) from None
-    problems = _cross_reference_problems(config)
+    problems = cross_reference_problems(config)
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _cross_reference_problems(config: GovernanceConfig) -> list[str]:
-    """Problems no single key shows: references between teams, people, roles and models."""
-    problems: list[str] = []
-    teams = {t.name for t in config.teams}
-    people = {p.name for p in config.people}
-    for field, names in (
-        ("teams", [t.name for t in config.teams]),
-        ("people", [p.name for p in config.people]),
-        ("models", [m.name for m in config.models]),
-    ):
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            problems.append(f"{field}: {name!r} is declared twice; names must be unique")
-    for role, permissions in config.roles.items():
-        for permission in permissions:
-            if permission not in PERMISSIONS:
-                problems.append(
-                    f"roles.{role}: unknown permission {permission!r} "
-                    f"(known: {', '.join(PERMISSIONS)})"
-                )
-    for i, person in enumerate(config.people):
-        if person.team not in teams:
-            problems.append(
-                f"people[{i}].team: unknown team {person.team!r} (declared: {', '.join(sorted(teams))})"
-            )
-        for role in person.roles:
-            if role not in config.roles:
-                problems.append(
-                    f"people[{i}].roles: unknown role {role!r} (declared: {', '.join(sorted(config.roles))})"
-                )
-    for i, model in enumerate(config.models):
-        if model.team not in teams:
-            problems.append(
-                f"models[{i}].team: unknown team {model.team!r} (declared: {', '.join(sorted(teams))})"
-            )
-        if model.owner not in people:
-            problems.append(
-                f"models[{i}].owner: {model.owner!r} is not among people (declared: {', '.join(sorted(people))})"
-            )
-        data = model.data
-        for j, attribute in enumerate(data.sensitive_attributes):
-            if attribute == data.target:
-                problems.append(
-                    f"models[{i}].data.sensitive_attributes[{j}]: {attribute!r} is the target"
-                )
-        monitored = {*data.features, "prediction"}
-        for key in ("feature_thresholds", "feature_methods"):
-            for column in getattr(model.monitoring, key):
-                if column not in monitored:
-                    problems.append(
-                        f"models[{i}].monitoring.{key}.{column}: not a feature (or 'prediction') of the model"
-                    )
-        for attribute in model.fairness.bins:
-            if attribute not in data.sensitive_attributes:
-                problems.append(f"models[{i}].fairness.bins.{attribute}: not a sensitive attribute")
-        for j, feature in enumerate(model.fairness.excluded_from_drivers):
-            if feature not in data.features:
-                problems.append(
-                    f"models[{i}].fairness.excluded_from_drivers[{j}]: {feature!r} is not a feature"
-                )
-        if model.training.split == "time" and not data.time_column:
-            problems.append(f"models[{i}].training.split: 'time' needs data.time_column to be set")
-    return problems
 
 
 def expand_env(text: str) -> str:
