@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def cross_reference_problems(config: GovernanceConfig) -> list[str]:
     """Problems no single key shows: references between teams, people, roles and models."""
-    from governance_pipelines.config import PERMISSIONS
+    from governance_pipelines.config import PERMISSIONS  # here: config imports this module
 
     problems: list[str] = []
     teams = {t.name for t in config.teams}
