@@ -33,6 +33,7 @@ from governance_pipelines.orchestration.training_data import (
     materialized_snapshot_id,
     model_owners,
 )
+from governance_pipelines.orchestration.verdicts import check_verdict
 from governance_pipelines.reporting import markdown_table
 from governance_pipelines.security.promotion_state import approval_status, stage_timeline
 from governance_pipelines.store import GovernanceStore
@@ -226,26 +227,22 @@ def _version_check(
         store = governance_store.store
         version = materialized_version(context, version_key)
         outcome: CheckOutcome = evaluate(review_version(store, model, version))
-        store.record_check_result(
-            model_name=model.name,
-            check_name=name,
-            passed=outcome.passed,
-            severity="ERROR",
-            summary=outcome.summary,
-            evidence={**outcome.evidence, "table": outcome.table},
-            actor=naming.run_actor(context),
-            version=version,
-            run_id=context.run.run_id,
-        )
         metadata = {
             "version": dg.MetadataValue.int(version),
-            "summary": outcome.summary,
             "evidence": dg.MetadataValue.json(outcome.evidence),
         }
         if outcome.table:
             metadata["table"] = dg.MetadataValue.md(markdown_table(outcome.table))
-        return dg.AssetCheckResult(
-            passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        return check_verdict(
+            context,
+            store,
+            model_name=model.name,
+            check_name=name,
+            passed=outcome.passed,
+            summary=outcome.summary,
+            evidence={**outcome.evidence, "table": outcome.table},
+            version=version,
+            metadata=metadata,
         )
 
     return _check

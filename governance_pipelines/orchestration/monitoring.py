@@ -35,6 +35,7 @@ from governance_pipelines.orchestration.model_development import (
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import model_owners
+from governance_pipelines.orchestration.verdicts import check_verdict
 from governance_pipelines.reporting import bar_chart, markdown_table
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
@@ -400,29 +401,20 @@ def _daily_result(
     metadata: dict,
     check_metadata: dict | None = None,
 ) -> dg.MaterializeResult:
-    """Store the day's verdict (what the alert sensor watches) and report it to Dagster."""
-    store.record_check_result(
+    """The day's verdict (what the alert sensor watches) with the materialization it judges."""
+    verdict = check_verdict(
+        context,
+        store,
         model_name=model.name,
         check_name=check_name,
         passed=passed,
-        severity="WARN",
         summary=summary,
         evidence={"day": day.isoformat(), **evidence},
-        actor=naming.run_actor(context),
+        severity="WARN",
         version=version,
-        run_id=context.run.run_id,
+        metadata=check_metadata,
     )
-    return dg.MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=check_name,
-                passed=passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"summary": summary, **(check_metadata or {})},
-            )
-        ],
-    )
+    return dg.MaterializeResult(metadata=metadata, check_results=[verdict])
 
 
 def _no_traffic(

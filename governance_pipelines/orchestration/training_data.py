@@ -30,6 +30,7 @@ from governance_pipelines.development.validation import (
 )
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.orchestration.verdicts import check_verdict
 from governance_pipelines.reporting import markdown_table
 from governance_pipelines.store import GovernanceStore
 
@@ -127,21 +128,16 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             if intact
             else f"{snapshot.path} is missing or altered; restore it or take a new snapshot"
         )
-        store.record_check_result(
+        return check_verdict(
+            context,
+            store,
             model_name=model.name,
             check_name=naming.SNAPSHOT_INTEGRITY,
             passed=intact,
-            severity="ERROR",
             summary=summary,
             evidence={"path": snapshot.path},
-            actor=naming.run_actor(context),
             snapshot_id=snapshot.snapshot_id,
-            run_id=context.run.run_id,
-        )
-        return dg.AssetCheckResult(
-            passed=intact,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"snapshot_id": snapshot.snapshot_id, "summary": summary},
+            metadata={"snapshot_id": snapshot.snapshot_id},
         )
 
     @dg.asset_check(
@@ -163,24 +159,18 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             report = validate_frame(frame, build_schema(model.data))
             report_summary, passed, failures = report.summary, report.passed, report.failure_count
             violations = violations_as_records(report)
-        store.record_check_result(
+        context.log.info(report_summary)
+        return check_verdict(
+            context,
+            store,
             model_name=model.name,
             check_name=naming.SNAPSHOT_SCHEMA_VALID,
             passed=passed,
-            severity="ERROR",
             summary=report_summary,
             evidence={"violations": violations},
-            actor=naming.run_actor(context),
             snapshot_id=snapshot.snapshot_id,
-            run_id=context.run.run_id,
-        )
-        context.log.info(report_summary)
-        return dg.AssetCheckResult(
-            passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "snapshot_id": snapshot.snapshot_id,
-                "summary": report_summary,
                 "failures": dg.MetadataValue.int(failures),
                 "violations": dg.MetadataValue.md(
                     markdown_table(violations, empty="No violations.")
