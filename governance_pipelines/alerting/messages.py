@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     CHECK_FAILED = "check_failed"
     RUN_FAILURE = "run_failure"
     AUDIT_SUMMARY = "audit_summary"
+    INTEGRITY = "integrity"
 
 
 _KIND_LABELS: Mapping[AlertKind, tuple[str, str]] = {
@@ -34,6 +35,7 @@ _KIND_LABELS: Mapping[AlertKind, tuple[str, str]] = {
     AlertKind.CHECK_FAILED: (":x:", "Check failed"),
     AlertKind.RUN_FAILURE: (":rotating_light:", "Run failed"),
     AlertKind.AUDIT_SUMMARY: (":memo:", "Audit summary"),
+    AlertKind.INTEGRITY: (":lock:", "Integrity violation"),
 }
 
 # Block Kit limits: header text 150 chars, section text 3000, button url 3000.

@@ -47,6 +47,7 @@ from governance_pipelines.alerting.slack import (
 )
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.audit import append_event, canonical_json
+from governance_pipelines.store.bindings import insert_bound
 from governance_pipelines.store.schema import alerts
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,23 @@ class Alert:
             if figure is not None and not math.isfinite(figure):
                 raise ValueError(f"{name} must be a finite number, got {figure}")
 
-    def is_worse_than(self, recorded: float | None) -> bool:
+    def is_worse_than(self, recorded: float | None, recorded_severity: str | None = None) -> bool:
+        """Worse news than what was recorded: a graver severity (a failure after a pass, an
+        ERROR after a WARN), or a figure further past its threshold."""
+        if _severity_rank(self.severity) > _severity_rank(recorded_severity):
+            return True
         if self.value is None or recorded is None:
             return False
         return self.value > recorded if self.higher_is_worse else self.value < recorded
+
+
+_SEVERITY_ORDER = ("INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
+
+
+def _severity_rank(severity: str | None) -> int:
+    """Unknown severities rank lowest, so they never mask a known grave one."""
+    name = (severity or "").upper()
+    return _SEVERITY_ORDER.index(name) if name in _SEVERITY_ORDER else -1
 
 
 @dataclass(frozen=True)
@@ -183,12 +197,13 @@ def enqueue(
         to_store = alert
         if group:
             latest = max(group, key=lambda r: r.id)
-            if not alert.is_worse_than(latest.value):
+            if not alert.is_worse_than(latest.value, latest.severity):
                 seen = {"alert_id": latest.id, "dedup_key": latest.dedup_key}
                 seen.update(value=alert.value, recorded=latest.value)
                 _audit(connection, actor, "alert.suppressed_duplicate", alert, seen)
                 return EnqueueOutcome("duplicate", latest.id, latest.dedup_key)
-            note = f"Worse than the earlier alert today ({latest.value:g})."
+            earlier = latest.severity if latest.value is None else f"{latest.value:g}"
+            note = f"Worse than the earlier alert today ({earlier})."
             to_store = replace(alert, details=f"{alert.details} {note}" if alert.details else note)
         key = f"{base}#{len(group) + 1}" if group else base
         text, payload_json = _render(to_store)
@@ -196,14 +211,18 @@ def enqueue(
         facts = {"dedup_key": key, "kind": str(alert.kind), "message": text}
         facts.update({name: getattr(alert, name) for name in copied})
         pending = {"status": AlertStatus.PENDING.value, "attempts": 0, "created_at": created_at}
-        inserted = connection.execute(
-            alerts.insert().values(**facts, **pending, payload_json=payload_json)
-        )
-        alert_id = int(inserted.inserted_primary_key[0])
         status: Literal["created", "worsened"] = "worsened" if group else "created"
-        facts.update(alert_id=alert_id, outcome=status)
-        _audit(connection, actor, "alert.raised", alert, facts)
-        return EnqueueOutcome(status, alert_id, key)
+        row, _event = insert_bound(
+            connection,
+            alerts,
+            {**facts, **pending, "payload_json": payload_json},
+            actor=actor,
+            action="alert.raised",
+            model_name=alert.model_name,
+            version=alert.version,
+            payload={**facts, "outcome": status},
+        )
+        return EnqueueOutcome(status, int(row.id), key)
 
     return store._write(work)
 

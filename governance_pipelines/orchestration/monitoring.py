@@ -87,6 +87,13 @@ def build_monitoring_definitions(
         store = governance_store.store
         day = _day(context)
         window = context.partition_time_window
+        # Seal what has arrived for the day into the audit chain before reading it (a log
+        # kept outside the store is not the store's to vouch for).
+        sealed = (
+            store.seal_inference_day(model.name, day, actor=naming.run_actor(context))
+            if model.monitoring.inference_log_url is None
+            else None
+        )
         frame = read_inference_log(
             _log_engine(store, model), model.name, start=window.start, end=window.end
         )
@@ -138,6 +145,14 @@ def build_monitoring_definitions(
                     else "none"
                 ),
                 "path": dg.MetadataValue.path(str(folder / f"{day}.parquet")),
+                "sealed": (
+                    f"{sealed.rows} requests and {sealed.labels} labels sealed "
+                    f"(sha256 {sealed.sha256[:12]}…)"
+                    if sealed
+                    else "nothing new to seal"
+                    if model.monitoring.inference_log_url is None
+                    else "not sealed: the log lives outside the governance store"
+                ),
             },
         )
 

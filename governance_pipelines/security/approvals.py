@@ -37,6 +37,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from governance_pipelines.alerting.messages import AlertKind
+from governance_pipelines.alerting.outbox import Alert, enqueue
+from governance_pipelines.canonical import file_sha256
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.security.promotion_state import (
     APPROVE,
@@ -74,8 +77,9 @@ from governance_pipelines.security.rbac import (
     people_with,
 )
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
+from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.schema import approvals as approvals_table
-from governance_pipelines.store.schema import stage_transitions
+from governance_pipelines.store.schema import model_versions, stage_transitions
 
 # The read side lives in promotion_state.py; its public names stay importable from here.
 __all__ = [
@@ -89,8 +93,10 @@ __all__ = [
     "STAGING",
     "Approval",
     "ApprovalStatus",
+    "ArtifactTampered",
     "CheckGate",
     "FailedCheck",
+    "MeasuredArtifact",
     "PermissionDenied",
     "Promotion",
     "PromotionBlocked",
@@ -101,6 +107,7 @@ __all__ = [
     "blocking_checks_passed",
     "counted_approvals",
     "current_stages",
+    "measure_artifact",
     "promote",
     "required_approvals",
     "stage_timeline",
@@ -137,12 +144,22 @@ def approve(
     if decision == REJECT and not (note and note.strip()):
         raise ValueError("a rejection needs a note saying what must change (--note)")
     resource = f"{model} v{version}"
+    artifact = measure_artifact(store, model, version)
 
     def work(connection: sa.Connection) -> Approval | Exception:
         refused = f"cannot {decision} {resource}"
         details = {"decision": decision, "note": note}
         guard, row = _guarded_version(
-            connection, config, user, "model.approve", model, version, resource, refused, details
+            connection,
+            config,
+            user,
+            "model.approve",
+            model,
+            version,
+            resource,
+            refused,
+            details,
+            artifact,
         )
         if isinstance(row, Exception):
             return row
@@ -168,24 +185,29 @@ def approve(
         roles = config.person(user).roles  # authorize() found the person
         role = next(r for r in roles if "model.approve" in config.roles.get(r, ()))
         approval = Approval(model, version, row.artifact_sha256, user, role, decision, note, _now())
-        connection.execute(
-            approvals_table.insert().values(
-                model_name=model,
-                version=version,
-                artifact_sha256=row.artifact_sha256,
-                user_name=user,
-                role=role,
-                decision=decision,
-                note=note,
-                created_at=approval.created_at,
-            )
-        )
         guard.allow()
         action = "approval.recorded" if decision == APPROVE else "approval.rejected"
-        guard.event(action, version, artifact_sha256=row.artifact_sha256, role=role, note=note)
+        guard.bound_event(
+            action,
+            version,
+            approvals_table,
+            {
+                "model_name": model,
+                "version": version,
+                "artifact_sha256": row.artifact_sha256,
+                "user_name": user,
+                "role": role,
+                "decision": decision,
+                "note": note,
+                "created_at": approval.created_at,
+            },
+            artifact_sha256=row.artifact_sha256,
+            role=role,
+            note=note,
+        )
         return approval
 
-    return _attempt(store, work)
+    return _attempt(store, config, work)
 
 
 def promote(
@@ -204,12 +226,24 @@ def promote(
         raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
     required_checks = tuple(required_checks)
     resource = f"{model} v{version} -> {stage}"
+    # Withdrawing a version is always safe; entering staging or production needs the bytes
+    # that were approved. Hashed before the transaction so the chain's lock is not held.
+    artifact = None if stage == ARCHIVED else measure_artifact(store, model, version)
 
     def work(connection: sa.Connection) -> Promotion | Exception:
         refused = f"cannot promote {model} v{version} to {stage}"
         details = {"stage": stage, "promotion_reason": reason}
         guard, row = _guarded_version(
-            connection, config, user, "model.promote", model, version, resource, refused, details
+            connection,
+            config,
+            user,
+            "model.promote",
+            model,
+            version,
+            resource,
+            refused,
+            details,
+            artifact,
         )
         if isinstance(row, Exception):
             return row
@@ -225,26 +259,28 @@ def promote(
         archived = tuple(
             v for v, s in sorted(stages.items()) if s == PRODUCTION and stage == PRODUCTION
         )
+        guard.allow()
         for previous in archived:
             why = f"replaced in production by v{version}"
-            _insert_transition(connection, model, previous, ARCHIVED, user, why, now)
-            guard.event("model_version.archived", previous, replaced_by=version, reason=reason)
-        transition = _insert_transition(connection, model, version, stage, user, reason, now)
+            _insert_transition(
+                guard, previous, ARCHIVED, why, now, "model_version.archived", replaced_by=version
+            )
         counted = _approval_status(connection, row, 0).approvals
-        guard.allow()
-        guard.event(
-            "model_version.promoted",
+        transition = _insert_transition(
+            guard,
             version,
-            stage=stage,
+            stage,
+            reason,
+            now,
+            "model_version.promoted",
             from_stage=stages.get(version),
-            reason=reason,
             artifact_sha256=row.artifact_sha256,
             approved_by=[a.user for a in counted],
             archived=list(archived),
         )
         return Promotion(transition, archived, counted)
 
-    return _attempt(store, work)
+    return _attempt(store, config, work)
 
 
 # --- internals --------------------------------------------------------------------------
@@ -265,8 +301,10 @@ def _guarded_version(
     resource: str,
     refused: str,
     details: Mapping[str, Any],
+    artifact: MeasuredArtifact | None = None,
 ) -> tuple[AccessAttempt, sa.Row[Any] | Exception]:
-    """Every action's opening: `user` needs `permission` and the version must exist.
+    """Every action's opening: `user` needs `permission`, the version must exist, its record
+    must be bound to the audit chain and its artifact (when measured) must match the record.
 
     Returns the guard and the version's row, or the refusal (already recorded) to return.
     """
@@ -274,19 +312,97 @@ def _guarded_version(
     guard.details.update(details)
     if not guard.access.allowed:
         return guard, guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
-    row = _version_row(connection, model, version)
+    try:
+        row = _version_row(connection, model, version)
+    except RecordIntegrityError as error:
+        return guard, guard.deny(str(error), RecordIntegrityError(f"{refused}: {error}"))
     if row is None:
         missing = _unknown_version(connection, model, version)
         return guard, guard.deny(missing, UnknownRecordError(missing))
+    if artifact is not None and artifact.sha256 != row.artifact_sha256:
+        problem = artifact.mismatch(row.artifact_sha256)
+        guard.details["artifact_measured_sha256"] = artifact.sha256
+        return guard, guard.deny(problem, ArtifactTampered(f"{refused}: {problem}", row))
     return guard, row
 
 
-def _attempt(store: GovernanceStore, work: Callable[[sa.Connection], Any]) -> Any:
-    """Run `work`; a refusal it returns (not raises) commits its audit record, then raises."""
+@dataclass(frozen=True)
+class MeasuredArtifact:
+    """A version's artifact file as it is on disk now, hashed before the decision."""
+
+    path: str
+    sha256: str | None  # None: the file is missing
+
+    def mismatch(self, recorded: str) -> str:
+        state = (
+            "is missing"
+            if self.sha256 is None
+            else f"has sha256 {self.sha256[:12]}… but {recorded[:12]}… was recorded and approved"
+        )
+        return (
+            f"the artifact file {self.path} {state}: it was replaced or removed after "
+            "registration; restore it from a verified copy (or retrain) — nothing is promoted "
+            "or loaded from a file that differs from its record"
+        )
+
+
+class ArtifactTampered(RecordIntegrityError):
+    """A version's artifact differs from the digest its record and approvals are bound to."""
+
+    def __init__(self, message: str, row: sa.Row[Any]) -> None:
+        super().__init__(message)
+        self.model_name: str = row.model_name
+        self.version: int = row.version
+        self.artifact_path: str = row.artifact_path
+
+
+def measure_artifact(store: GovernanceStore, model: str, version: int) -> MeasuredArtifact | None:
+    """Re-hash a version's artifact (streamed) outside any transaction; None if unknown."""
+    with store.engine.connect() as connection:
+        path = connection.execute(
+            sa.select(model_versions.c.artifact_path).where(
+                model_versions.c.model_name == model, model_versions.c.version == version
+            )
+        ).scalar_one_or_none()
+    if path is None:
+        return None
+    return MeasuredArtifact(path, file_sha256(path))
+
+
+def _attempt(
+    store: GovernanceStore, config: GovernanceConfig, work: Callable[[sa.Connection], Any]
+) -> Any:
+    """Run `work`; a refusal it returns (not raises) commits its audit record, then raises.
+
+    A tampered artifact is also an alert to the model's owners: someone replaced a file
+    that a release decision depends on.
+    """
     outcome = store._write(work)
+    if isinstance(outcome, ArtifactTampered):
+        alert_tampered_artifact(store, config, outcome)
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
+
+
+def alert_tampered_artifact(
+    store: GovernanceStore, config: GovernanceConfig, error: ArtifactTampered
+) -> None:
+    declared = next((m for m in config.models if m.name == error.model_name), None)
+    enqueue(
+        store,
+        Alert(
+            model_name=error.model_name,
+            kind=AlertKind.INTEGRITY,
+            severity="ERROR",
+            day=_now().date(),
+            breached=str(error),
+            version=error.version,
+            subject=f"artifact v{error.version}",
+            channel=config.channel_for(declared) if declared is not None else None,
+        ),
+        actor="governance",
+    )
 
 
 def _promotion_problems(
@@ -349,22 +465,30 @@ def _authors(row: sa.Row[Any]) -> set[str]:
 
 
 def _insert_transition(
-    connection: sa.Connection,
-    model: str,
+    guard: AccessAttempt,
     version: int,
     stage: str,
-    user: str,
     reason: str | None,
     at: datetime,
+    action: str,
+    **payload: Any,
 ) -> StageTransition:
-    result = connection.execute(
-        stage_transitions.insert().values(
-            model_name=model,
-            version=version,
-            stage=stage,
-            user_name=user,
-            reason=reason,
-            created_at=at,
-        )
+    """A stage transition row and the event that records it, bound together."""
+    assert guard.model is not None
+    row = guard.bound_event(
+        action,
+        version,
+        stage_transitions,
+        {
+            "model_name": guard.model,
+            "version": version,
+            "stage": stage,
+            "user_name": guard.access.user,
+            "reason": reason,
+            "created_at": at,
+        },
+        stage=stage,
+        reason=reason,
+        **payload,
     )
-    return StageTransition(result.inserted_primary_key[0], model, version, stage, user, reason, at)
+    return StageTransition(row.id, guard.model, version, stage, guard.access.user, reason, at)

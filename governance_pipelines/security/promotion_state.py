@@ -26,6 +26,8 @@ import sqlalchemy as sa
 
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
+from governance_pipelines.store.bindings import verified_row, verified_rows
+from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.repository import ModelVersionRecord
 from governance_pipelines.store.schema import approvals as approvals_table
 from governance_pipelines.store.schema import check_results, model_versions, stage_transitions
@@ -217,11 +219,20 @@ def _utc(value: datetime) -> datetime:
 
 
 def _version_row(connection: sa.Connection, model: str, version: int) -> sa.Row[Any] | None:
-    return connection.execute(
+    """The version's row, only if its audit binding verifies (else RecordIntegrityError)."""
+    row = connection.execute(
         sa.select(model_versions).where(
             model_versions.c.model_name == model, model_versions.c.version == version
         )
     ).one_or_none()
+    if row is not None:
+        problem = verified_row(connection, model_versions, row)
+        if problem is not None:
+            raise RecordIntegrityError(
+                f"{model} v{version} cannot be trusted: {problem}; no decision is made on it. "
+                "Run `governance audit verify` and restore the store from a verified backup"
+            )
+    return row
 
 
 def _unknown_version(connection: sa.Connection, model: str, version: int) -> str:
@@ -241,11 +252,15 @@ def _check_gate(connection: sa.Connection, row: sa.Row[Any], required: Iterable[
     of_snapshot = sa.and_(
         check_results.c.version.is_(None), check_results.c.snapshot_id == row.snapshot_id
     )
-    results = connection.execute(
-        sa.select(check_results)
-        .where(check_results.c.model_name == row.model_name, sa.or_(own, of_snapshot))
-        .order_by(check_results.c.id)
-    ).all()
+    results, _unbound = verified_rows(
+        connection,
+        check_results,
+        connection.execute(
+            sa.select(check_results)
+            .where(check_results.c.model_name == row.model_name, sa.or_(own, of_snapshot))
+            .order_by(check_results.c.id)
+        ).all(),
+    )
     latest = {result.check_name: result for result in results}
     blocking = {name: r for name, r in latest.items() if r.severity.upper() == BLOCKING_SEVERITY}
     failed = tuple(
@@ -256,11 +271,15 @@ def _check_gate(connection: sa.Connection, row: sa.Row[Any], required: Iterable[
 
 
 def _approvals(connection: sa.Connection, model: str, version: int) -> list[Approval]:
-    rows = connection.execute(
-        sa.select(approvals_table)
-        .where(approvals_table.c.model_name == model, approvals_table.c.version == version)
-        .order_by(approvals_table.c.id)
-    ).all()
+    rows, _unbound = verified_rows(
+        connection,
+        approvals_table,
+        connection.execute(
+            sa.select(approvals_table)
+            .where(approvals_table.c.model_name == model, approvals_table.c.version == version)
+            .order_by(approvals_table.c.id)
+        ).all(),
+    )
     return [
         Approval(
             r.model_name,
@@ -289,11 +308,15 @@ def _approval_status(connection: sa.Connection, row: sa.Row[Any], required: int)
 
 
 def _transitions(connection: sa.Connection, model: str) -> list[StageTransition]:
-    rows = connection.execute(
-        sa.select(stage_transitions)
-        .where(stage_transitions.c.model_name == model)
-        .order_by(stage_transitions.c.id)
-    ).all()
+    rows, _unbound = verified_rows(
+        connection,
+        stage_transitions,
+        connection.execute(
+            sa.select(stage_transitions)
+            .where(stage_transitions.c.model_name == model)
+            .order_by(stage_transitions.c.id)
+        ).all(),
+    )
     return [
         StageTransition(
             r.id, r.model_name, r.version, r.stage, r.user_name, r.reason, _utc(r.created_at)

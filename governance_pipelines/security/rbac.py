@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.store import audit
+from governance_pipelines.store.bindings import insert_bound
 from governance_pipelines.store.schema import access_log
 
 _NAME_LIMIT = 64  # access_log.user_name / audit_log.actor
@@ -115,18 +116,17 @@ def record_access(
     tamper-evident proof that the table was not edited afterwards.
     """
     user = decision.user[:_NAME_LIMIT] or "<empty>"
-    connection.execute(
-        access_log.insert().values(
-            at=datetime.now(UTC),
-            user_name=user,
-            action=decision.permission,
-            resource=resource[:_RESOURCE_LIMIT],
-            allowed=decision.allowed,
-            reason=decision.reason,
-        )
-    )
-    return audit.append_event(
+    _row, event = insert_bound(
         connection,
+        access_log,
+        {
+            "at": datetime.now(UTC),
+            "user_name": user,
+            "action": decision.permission,
+            "resource": resource[:_RESOURCE_LIMIT],
+            "allowed": decision.allowed,
+            "reason": decision.reason,
+        },
         actor=user,
         action="access.allowed" if decision.allowed else "access.denied",
         model_name=model_name,
@@ -139,6 +139,7 @@ def record_access(
             "reason": decision.reason,
         },
     )
+    return event
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,27 @@ class AccessAttempt:
             version=version,
             payload=payload,
         )
+
+    def bound_event(
+        self,
+        action: str,
+        version: int | None,
+        table: sa.Table,
+        values: Mapping[str, Any],
+        **payload: Any,
+    ) -> sa.Row[Any]:
+        """A governed row written by the allowed action, bound to its event (see bindings)."""
+        row, _event = insert_bound(
+            self.connection,
+            table,
+            values,
+            actor=self.access.user[:_NAME_LIMIT],
+            action=action,
+            model_name=self.model,
+            version=version,
+            payload=payload,
+        )
+        return row
 
     def _record(self, decision: Decision) -> None:
         record_access(

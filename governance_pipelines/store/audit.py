@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,8 +133,14 @@ def append_event(
     )
 
 
-def verify_chain(connection: sa.Connection) -> ChainVerification:
-    """Recompute every hash in order; name the first event that was altered, removed or moved."""
+def verify_chain(
+    connection: sa.Connection, on_event: Callable[[int, str], None] | None = None
+) -> ChainVerification:
+    """Recompute every hash in order; name the first event that was altered, removed or moved.
+
+    `on_event(seq, payload_json)` sees each event once it verified, so callers that check
+    what the events vouch for (record bindings, inference-log seals) need no second pass.
+    """
     expected_prev = GENESIS_HASH
     expected_seq = 1
     verified = 0
@@ -175,6 +181,8 @@ def verify_chain(connection: sa.Connection) -> ChainVerification:
         expected_prev = row.hash
         expected_seq += 1
         verified += 1
+        if on_event is not None:
+            on_event(row.seq, row.payload_json)
     head = connection.execute(sa.select(audit_head.c.seq, audit_head.c.hash)).one_or_none()
     if head is not None and (head.seq, head.hash) != (verified, expected_prev):
         return _broken(
@@ -219,6 +227,22 @@ def recent_events(
     if action is not None:
         query = query.where(audit_log.c.action == action)
     return [_to_event(row) for row in reversed(connection.execute(query).all())]
+
+
+def events_with_action(connection: sa.Connection, action: str) -> Iterator[AuditEvent]:
+    """Every event of one action, oldest first, streamed in batches."""
+    last_seq = 0
+    while True:
+        batch = connection.execute(
+            sa.select(audit_log)
+            .where(audit_log.c.action == action, audit_log.c.seq > last_seq)
+            .order_by(audit_log.c.seq)
+            .limit(_VERIFY_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from (_to_event(row) for row in batch)
+        last_seq = batch[-1].seq
 
 
 def _to_event(row: sa.Row[Any]) -> AuditEvent:

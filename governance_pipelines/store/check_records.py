@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from governance_pipelines.canonical import canonical_json
-from governance_pipelines.store import audit
 from governance_pipelines.store._time import _now, _utc
+from governance_pipelines.store.bindings import insert_bound, verified_rows
 from governance_pipelines.store.schema import check_results
 
 
@@ -54,22 +54,21 @@ class CheckRecordsMixin:
     ) -> CheckResultRecord:
         def work(connection: sa.Connection) -> CheckResultRecord:
             now = _now()
-            connection.execute(
-                check_results.insert().values(
-                    model_name=model_name,
-                    version=version,
-                    snapshot_id=snapshot_id,
-                    check_name=check_name,
-                    passed=passed,
-                    severity=severity,
-                    summary=summary,
-                    evidence_json=canonical_json(evidence),
-                    run_id=run_id,
-                    created_at=now,
-                )
-            )
-            audit.append_event(
+            row, _event = insert_bound(
                 connection,
+                check_results,
+                {
+                    "model_name": model_name,
+                    "version": version,
+                    "snapshot_id": snapshot_id,
+                    "check_name": check_name,
+                    "passed": passed,
+                    "severity": severity,
+                    "summary": summary,
+                    "evidence_json": canonical_json(evidence),
+                    "run_id": run_id,
+                    "created_at": now,
+                },
                 actor=actor,
                 action="check.evaluated",
                 model_name=model_name,
@@ -83,17 +82,7 @@ class CheckRecordsMixin:
                     "run_id": run_id,
                 },
             )
-            return CheckResultRecord(
-                model_name,
-                check_name,
-                passed,
-                severity,
-                summary,
-                evidence,
-                version,
-                snapshot_id,
-                now,
-            )
+            return _check_result(row)
 
         return self._write(work)
 
@@ -105,14 +94,22 @@ class CheckRecordsMixin:
         if version is not None:
             query = query.where(check_results.c.version == version)
         with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(check_results.c.id)).all()
+            rows, _forged = verified_rows(
+                connection,
+                check_results,
+                connection.execute(query.order_by(check_results.c.id)).all(),
+            )
         latest: dict[str, CheckResultRecord] = {}
         for row in rows:
             latest[row.check_name] = _check_result(row)
         return list(latest.values())
 
     def check_results_after(self, after_id: int, *, limit: int = 500) -> list[CheckResultRecord]:
-        """Check results recorded after `after_id`, oldest first: a cursor for sensors."""
+        """Check results recorded after `after_id`, oldest first: a cursor for sensors.
+
+        Rows whose audit binding does not verify are skipped (an alert about a forged
+        result would be the forger's message); `governance audit verify` names them.
+        """
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(check_results)
@@ -120,7 +117,8 @@ class CheckRecordsMixin:
                 .order_by(check_results.c.id)
                 .limit(limit)
             ).all()
-        return [_check_result(row) for row in rows]
+            bound, _forged = verified_rows(connection, check_results, rows)
+        return [_check_result(row) for row in bound]
 
     def last_check_result_id(self) -> int:
         """Where a cursor over check results starts when only new ones matter."""

@@ -13,3 +13,7 @@ class ImmutableRecordError(StoreError):
 
 class UnknownRecordError(StoreError):
     """A snapshot, model or version that the store has never seen."""
+
+
+class RecordIntegrityError(StoreError):
+    """A record failed verification (its audit binding or its file's digest): not trusted."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from governance_pipelines.canonical import canonical_json, canonical_sha256
 from governance_pipelines.store import audit
 from governance_pipelines.store._time import _now, _utc
+from governance_pipelines.store.bindings import insert_bound
 from governance_pipelines.store.errors import UnknownRecordError
 from governance_pipelines.store.schema import data_snapshots, model_versions, models
 
@@ -136,9 +137,10 @@ class ModelRecordsMixin:
                 "created_by": actor,
                 "created_at": _now(),
             }
-            connection.execute(data_snapshots.insert().values(**values))
-            audit.append_event(
+            row, _event = insert_bound(
                 connection,
+                data_snapshots,
+                values,
                 actor=actor,
                 action="snapshot.registered",
                 model_name=model_name,
@@ -149,9 +151,6 @@ class ModelRecordsMixin:
                     "path": path,
                 },
             )
-            row = connection.execute(
-                sa.select(data_snapshots).where(data_snapshots.c.snapshot_id == snapshot_id)
-            ).one()
             return _snapshot(row), True
 
         return self._write(work)
@@ -209,21 +208,20 @@ class ModelRecordsMixin:
                 )
             ).scalar()
             version = (latest or 0) + 1
-            connection.execute(
-                model_versions.insert().values(
-                    model_name=model_name,
-                    version=version,
-                    fingerprint=fingerprint,
-                    snapshot_id=snapshot_id,
-                    artifact_sha256=artifact_sha256,
-                    artifact_path=artifact_path,
-                    record_json=canonical_json(record),
-                    created_by=actor,
-                    created_at=_now(),
-                )
-            )
-            audit.append_event(
+            row, _event = insert_bound(
                 connection,
+                model_versions,
+                {
+                    "model_name": model_name,
+                    "version": version,
+                    "fingerprint": fingerprint,
+                    "snapshot_id": snapshot_id,
+                    "artifact_sha256": artifact_sha256,
+                    "artifact_path": artifact_path,
+                    "record_json": canonical_json(record),
+                    "created_by": actor,
+                    "created_at": _now(),
+                },
                 actor=actor,
                 action="model_version.registered",
                 model_name=model_name,
@@ -234,11 +232,6 @@ class ModelRecordsMixin:
                     "fingerprint": fingerprint,
                 },
             )
-            row = connection.execute(
-                sa.select(model_versions).where(
-                    model_versions.c.model_name == model_name, model_versions.c.version == version
-                )
-            ).one()
             return _version(row), True
 
         return self._write(work)

@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from governance_pipelines.store.errors import (
     UnknownRecordError,
 )
 from governance_pipelines.store.immutability import is_immutability_violation
+from governance_pipelines.store.inference_log import Seal, seal_day
 from governance_pipelines.store.model_records import (
     ModelRecordsMixin,
     ModelVersionRecord,
@@ -70,6 +72,46 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         engine = create_store_engine(database_url(url, home_path))
         store = cls(engine, home_path)
         if upgrade:
+            store.ensure_schema()
+        return store
+
+    @classmethod
+    def open_existing(
+        cls, url: str | None = None, home: str | os.PathLike[str] | None = None
+    ) -> GovernanceStore:
+        """Open a store that must already exist, for commands that verify or read.
+
+        Creating an empty store there would make `audit verify` answer "OK: 0 events" about a
+        mistyped path or an emptied database: an answer about nothing, read as a pass.
+        """
+        home_path = governance_home(home)
+        chosen = database_url(url, home_path)
+        parsed = sa.engine.make_url(chosen) if "://" in chosen else None
+        if parsed is not None and parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:") or not Path(database).is_file():
+                raise StoreError(
+                    f"there is no governance store at {database or chosen}; check --home / "
+                    "GOVERNANCE_HOME (or --database-url / GOVERNANCE_DATABASE_URL), or run "
+                    "`governance db upgrade` to create one"
+                )
+        store = cls(create_store_engine(chosen), home_path)
+        try:
+            current = migrate.current_revision(store.engine)
+        except sa.exc.OperationalError as error:
+            store.dispose()
+            raise StoreError(
+                f"cannot connect to the governance store at {store.engine.url!r}: "
+                f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
+            ) from None
+        if current is None:
+            store.dispose()
+            raise StoreError(
+                f"the database at {store.engine.url!r} holds no governance store (no schema "
+                "version): wrong database, or its tables were dropped; run `governance db "
+                "upgrade` only if it is meant to be a new, empty store"
+            )
+        if current != migrate.head_revision():
             store.ensure_schema()
         return store
 
@@ -195,6 +237,12 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
                 f"the store refused to {description}: those rows are append-only. "
                 "The attempt was recorded in the audit log."
             ) from None
+
+    # --- inference log seals -------------------------------------------------------------
+
+    def seal_inference_day(self, model_name: str, day: date, *, actor: str) -> Seal | None:
+        """Seal a model-day's newly arrived requests and labels into the audit chain."""
+        return self._write(lambda c: seal_day(c, model_name, day.isoformat(), actor=actor))
 
     # --- audit --------------------------------------------------------------------------
 

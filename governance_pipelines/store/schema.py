@@ -7,7 +7,33 @@ enter a hash (the audit log) are ISO-8601 strings so every backend returns the s
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class arrival_time(FunctionElement[Any]):
+    """The time a row reaches the database, to the sub-second: seals slice rows by it.
+
+    `now()` would be the transaction's start on PostgreSQL and whole seconds on SQLite;
+    both would let a later row fall into a slice that was already sealed.
+    """
+
+    type = sa.DateTime(timezone=True)
+    inherit_cache = True
+
+
+@compiles(arrival_time, "sqlite")
+def _arrival_time_sqlite(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+
+
+@compiles(arrival_time)
+def _arrival_time_default(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "clock_timestamp()"
+
 
 metadata = sa.MetaData(
     naming_convention={
@@ -43,6 +69,7 @@ data_snapshots = sa.Table(
     sa.Column("source_json", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
     sa.Index("ix_data_snapshots_model_created", "model_name", "created_at"),
 )
 
@@ -61,6 +88,7 @@ model_versions = sa.Table(
     sa.Column("record_json", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("model_name", "version", name="uq_model_versions_model_version"),
     sa.UniqueConstraint("model_name", "fingerprint", name="uq_model_versions_model_fingerprint"),
 )
@@ -79,6 +107,7 @@ check_results = sa.Table(
     sa.Column("evidence_json", sa.Text, nullable=False),
     sa.Column("run_id", sa.String(64), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
     sa.Index("ix_check_results_model_check", "model_name", "check_name", "created_at"),
 )
 
@@ -94,6 +123,7 @@ approvals = sa.Table(
     sa.Column("decision", sa.String(16), nullable=False),
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
 )
 
 stage_transitions = sa.Table(
@@ -106,6 +136,7 @@ stage_transitions = sa.Table(
     sa.Column("user_name", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
 )
 
 alerts = sa.Table(
@@ -129,6 +160,7 @@ alerts = sa.Table(
     sa.Column("slack_ts", sa.String(32), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
     sa.Index("ix_alerts_status_next", "status", "next_attempt_at"),
 )
 
@@ -173,6 +205,7 @@ access_log = sa.Table(
     sa.Column("resource", sa.String(255), nullable=False),
     sa.Column("allowed", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
 )
 
 audit_log = sa.Table(
@@ -189,6 +222,7 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
     sa.Index("ix_audit_log_model", "model_name", "seq"),
+    sa.Index("ix_audit_log_action", "action", "seq"),
 )
 
 # One row: the chain's tip. Writers lock it, so appends are serialised on every backend,
@@ -215,5 +249,48 @@ inference_log = sa.Table(
     sa.Column("prediction", sa.Float, nullable=True),
     sa.Column("label", sa.Float, nullable=True),
     sa.Column("label_at", sa.DateTime(timezone=True), nullable=True),
+    # When the row reached the store (set by the database): seals cover rows by this time,
+    # so rows that arrive late for a day go into a later seal instead of breaking one.
+    sa.Column(
+        "logged_at", sa.DateTime(timezone=True), nullable=False, server_default=arrival_time()
+    ),
     sa.Index("ix_inference_log_model_time", "model_name", "requested_at"),
 )
+
+# Ground truth that arrives after the request: one append-only row per request, never an
+# update of the inference log, so a sealed day stays sealed when its labels come in.
+inference_labels = sa.Table(
+    "inference_labels",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("model_name", sa.String(64), nullable=False),
+    sa.Column("label", sa.Float, nullable=False),
+    sa.Column("labeled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "logged_at", sa.DateTime(timezone=True), nullable=False, server_default=arrival_time()
+    ),
+    sa.Index("ix_inference_labels_model_logged", "model_name", "logged_at"),
+)
+
+# Governed records: each row is bound to the audit event that recorded it (`audit_seq`, and
+# the event's payload carries the row's content hash). Rows are never updated or deleted.
+BOUND_TABLES = (
+    data_snapshots,
+    model_versions,
+    check_results,
+    approvals,
+    stage_transitions,
+    access_log,
+    alerts,
+)
+# Append-only without a per-row binding: the chain itself, and the inference log and its
+# labels (sealed per day by digest instead: there are millions of rows).
+APPEND_ONLY_TABLES = (
+    *(t for t in BOUND_TABLES if t is not alerts),
+    audit_log,
+    inference_log,
+    inference_labels,
+)
+# Tables the application updates by design: the chain's head (forward only, by trigger),
+# an outbox row's delivery state, a model's declared config, and derived usage counts.
+MUTABLE_TABLES = (audit_head, alerts, models, usage_records, cost_records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -74,12 +75,15 @@ def add_version(
         actor="alice",
     )
     count = len(store.list_model_versions(model))
+    artifact = store.home / "artifacts" / f"{model}-{count + 1}.joblib"
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    artifact.write_bytes(f"{model} artifact {count + 1}".encode())
     version, _ = store.register_model_version(
         model_name=model,
         fingerprint=f"{model}-{count + 1}",
         snapshot_id=model[0] * 64,
-        artifact_sha256=f"{count + 1}" * 64,
-        artifact_path="/a.pkl",
+        artifact_sha256=hashlib.sha256(artifact.read_bytes()).hexdigest(),
+        artifact_path=str(artifact),
         record=dict(record or {}),
         actor=actor,
     )

@@ -30,11 +30,11 @@ def test_cli_db_upgrade_and_current(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'g.db'}"
     first = runner.invoke(main, ["db", "upgrade", "--database-url", url])
     assert first.exit_code == 0, first.output
-    assert "upgraded empty database -> 0001" in first.output
+    assert "upgraded empty database -> 0002" in first.output
     second = runner.invoke(main, ["db", "upgrade", "--database-url", url])
-    assert "already at revision 0001" in second.output
+    assert "already at revision 0002" in second.output
     current = runner.invoke(main, ["db", "current", "--database-url", url])
-    assert current.output.strip() == "current: 0001  head: 0001"
+    assert current.output.strip() == "current: 0002  head: 0002"
 
 
 def test_cli_reports_an_unreachable_database(tmp_path) -> None:
