@@ -84,6 +84,7 @@ def models(
     """
     from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
     from governance_pipelines.security import approvals as workflow
+    from governance_pipelines.store.errors import RecordIntegrityError
 
     rows: list[tuple[str, ...]] = []
     with _clean_errors():
@@ -97,9 +98,14 @@ def models(
                 stages = workflow.current_stages(workflow.stage_timeline(store, name))
                 declared = name in {m.name for m in config.models}
                 for record in versions if all_versions else versions[-1:]:
-                    gate = workflow.blocking_checks_passed(
-                        store, name, record.version, required=REQUIRED_VERSION_CHECKS
-                    )
+                    try:
+                        gate = workflow.blocking_checks_passed(
+                            store, name, record.version, required=REQUIRED_VERSION_CHECKS
+                        )
+                    except RecordIntegrityError:
+                        untrusted = "UNTRUSTED: its record failed verification (audit verify)"
+                        rows.append((name, f"v{record.version}", "-", untrusted, "-", "-"))
+                        continue
                     passed = _required_passed(gate, REQUIRED_VERSION_CHECKS)
                     checks = f"{passed}/{len(REQUIRED_VERSION_CHECKS)} checks"
                     gate = replace(gate, missing=())  # REQUIRED reports the missing ones

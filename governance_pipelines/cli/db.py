@@ -1,4 +1,4 @@
-"""`governance db upgrade` / `governance db current`."""
+"""`governance db upgrade` / `governance db current` / `governance db grants`."""
 
 from __future__ import annotations
 
@@ -37,3 +37,40 @@ def current(database_url: str | None, home: str | None) -> None:
         click.echo(
             f"current: {migrate.current_revision(store.engine) or 'none'}  head: {migrate.head_revision()}"
         )
+
+
+@db.command()
+@click.option(
+    "--app-role",
+    required=True,
+    help="The PostgreSQL login role the application connects as (e.g. governance_app).",
+)
+@click.option(
+    "--schema",
+    default="public",
+    show_default=True,
+    help="The schema that holds the governance tables.",
+)
+def grants(app_role: str, schema: str) -> None:
+    """Print the SQL that gives the application role least privilege on the store.
+
+    The application role may only INSERT and SELECT governed records (no UPDATE, DELETE,
+    TRUNCATE or DDL); the migration role owns the tables and runs `governance db upgrade`.
+    Run the output as that owner, after every upgrade, e.g.
+
+    \b
+        governance db grants --app-role governance_app \\
+          | psql -v ON_ERROR_STOP=1 --single-transaction "$OWNER_URL"
+    """
+    from governance_pipelines.store.roles import UnclassifiedTableError, least_privilege_grants
+
+    try:
+        statements = least_privilege_grants(app_role, schema=schema)
+    except UnclassifiedTableError as error:
+        raise click.ClickException(str(error)) from None
+    except ValueError as error:
+        hint = "--schema" if str(error).startswith("schema") else "--app-role"
+        raise click.BadParameter(str(error), param_hint=hint) from None
+    click.echo(f"-- least privilege for {app_role}: run as the owner of the governance tables")
+    for statement in statements:
+        click.echo(f"{statement};")

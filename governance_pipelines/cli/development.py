@@ -27,6 +27,7 @@ def reproduce(
     model_name: str, version: int, user: str, database_url: str | None, home: str | None
 ) -> None:
     """Retrain MODEL VERSION from its stored record and snapshot; exit 1 unless it matches."""
+    from governance_pipelines.compliance.artifacts import verified_version
     from governance_pipelines.development.model_versions import read_artifact
     from governance_pipelines.development.reproducibility import (
         ReproducibilitySpec,
@@ -37,7 +38,9 @@ def reproduce(
 
     with open_store(database_url, home) as store:
         try:
-            registered = store.get_model_version(model_name, version)
+            registered = verified_version(
+                store, model_name, version, actor=user, purpose="reproduce"
+            )
             snapshot = store.get_snapshot(registered.snapshot_id)
             frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
             artifact = read_artifact(registered.artifact_path)

@@ -392,3 +392,21 @@ def test_worse_news_is_never_suppressed(store: GovernanceStore) -> None:
     assert enqueue(store, summary("ERROR"), actor="nightly").status == "duplicate"
     with store.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(alerts)).scalar() == 2
+
+
+def test_reproduce_refuses_a_tampered_artifact_without_a_traceback(
+    store: GovernanceStore, store_url: str
+) -> None:
+    from governance_pipelines.cli import main
+
+    version = add_version(store, "churn")
+    with open(store.get_model_version("churn", version).artifact_path, "ab") as handle:
+        handle.write(b"!")
+    result = CliRunner().invoke(
+        main, ["reproduce", "churn", str(version), "--database-url", store_url, "--user", "erin"]
+    )
+    assert result.exit_code == 1
+    assert "cannot reproduce churn v1" in result.output and "Traceback" not in result.output
+    refused = store.recent_events(action="artifact.refused")
+    assert [(e.actor, e.payload["purpose"]) for e in refused] == [("erin", "reproduce")]
+    assert [a.kind for a in list_alerts(store)] == ["integrity"]
