@@ -15,6 +15,7 @@ from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.security import approvals as workflow
 from governance_pipelines.security.approvals import PermissionDenied, PromotionBlocked
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
+from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.immutability import drop_append_only_triggers
 from governance_pipelines.store.schema import access_log, model_versions, stage_transitions
 
@@ -183,7 +184,8 @@ def test_one_decision_per_approver_per_version(
 ) -> None:
     version = add_version(store)
     approval = workflow.approve(store, config, "churn", version, "bob", note="metrics reviewed")
-    assert (approval.role, approval.artifact_sha256) == ("approver", "1" * 64)
+    digest = store.get_model_version("churn", version).artifact_sha256
+    assert (approval.role, approval.artifact_sha256) == ("approver", digest)
     with pytest.raises(PermissionDenied, match="bob already recorded 'approve' for churn v1"):
         workflow.approve(store, config, "churn", version, "bob")
     assert [r.allowed for r in access_rows(store)] == [True, False]
@@ -268,17 +270,19 @@ def test_approval_is_bound_to_the_artifact_digest(
     store: GovernanceStore, config: GovernanceConfig
 ) -> None:
     version = add_version(store)
-    workflow.approve(store, config, "churn", version, "bob")
-    with store.transaction() as connection:  # someone swaps the artifact behind the registry
+    approval = workflow.approve(store, config, "churn", version, "bob")
+    assert approval.artifact_sha256 == store.get_model_version("churn", version).artifact_sha256
+    with store.transaction() as connection:  # someone swaps the digest behind the registry
         drop_append_only_triggers(connection, ("model_versions",))
         connection.execute(model_versions.update().values(artifact_sha256="f" * 64))
-    status = workflow.approval_status(store, config, "churn", version)
-    assert (len(status.approvals), [a.user for a in status.stale]) == (0, ["bob"])
-    with pytest.raises(PromotionBlocked, match="bob were for a different artifact digest"):
+    # The version's record no longer matches what its audit event recorded: nothing is
+    # decided on it, neither re-approval nor promotion (compliance/test_tamper.py has more).
+    with pytest.raises(RecordIntegrityError, match="tampered: model_versions row"):
+        workflow.approval_status(store, config, "churn", version)
+    with pytest.raises(RecordIntegrityError):
+        workflow.approve(store, config, "churn", version, "carol", note="re-reviewed")
+    with pytest.raises(RecordIntegrityError):
         workflow.promote(store, config, "churn", version, "production", "frank")
-    again = workflow.approve(store, config, "churn", version, "bob", note="re-reviewed")
-    assert again.artifact_sha256 == "f" * 64
-    workflow.promote(store, config, "churn", version, "production", "frank")
 
 
 def test_rollback_appends_to_the_timeline(
