@@ -49,7 +49,8 @@ def build_nightly_audit_definitions(
             dg.AssetCheckSpec(
                 naming.NIGHTLY_AUDIT_PASSED,
                 asset=audit_key,
-                description="The audit chain, every snapshot and every model artifact re-verified intact.",
+                description="The audit chain, every governed record's binding, every sealed day of "
+                "the inference log, every snapshot and every model artifact re-verified intact.",
             )
         ],
     )
@@ -107,12 +108,18 @@ def build_nightly_audit_definitions(
         delivery = deliver_pending(store, slack.settings(), actor=naming.run_actor(context))
         if delivery.notice:
             context.log.warning(delivery.notice)
+        problems = dg.MetadataValue.md(
+            "\n".join(f"- {p}" for p in integrity.problems[:50]) or "none"
+        )
         return dg.MaterializeResult(
             metadata={
                 "summary": dg.MetadataValue.md(summary),
                 "audit_events": dg.MetadataValue.int(integrity.chain_events),
+                "records_verified": dg.MetadataValue.int(integrity.records_checked),
+                "inference_seals_verified": dg.MetadataValue.int(integrity.seals_checked),
                 "snapshots_verified": dg.MetadataValue.int(integrity.snapshots_checked),
                 "artifacts_verified": dg.MetadataValue.int(integrity.artifacts_checked),
+                "problems": problems,
                 "slack": delivery.notice or f"{delivery.sent} message(s) sent",
             },
             check_results=[
@@ -120,7 +127,10 @@ def build_nightly_audit_definitions(
                     check_name=naming.NIGHTLY_AUDIT_PASSED,
                     passed=integrity.passed,
                     severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={"summary": integrity.summary},
+                    metadata={
+                        "summary": integrity.summary,
+                        "problems": problems,
+                    },
                 )
             ],
         )

@@ -2,7 +2,8 @@
 
 Rules, as enforced by `approve` and `promote`:
 
-* Approving (or rejecting) needs `model.approve`; the version's author — `created_by` of
+* Approving (or rejecting) needs `model.approve`; approving a version whose blocking checks
+  failed is refused (a rejection is still recorded); the version's author — `created_by` of
   its `model_versions` row and the `author` in its record, if any — can never approve it
   (maker–checker), whatever their roles. One decision per approver per version and artifact.
 * An approval stores the version's `artifact_sha256` and counts only while it matches the
@@ -10,8 +11,9 @@ Rules, as enforced by `approve` and `promote`:
 * `required_approvals(config, model)` is the model's `required_approvals` (default 1),
   raised to at least 2 when `labels.risk_tier` is `high`.
 * Promotion needs `model.promote`. To `production` it also needs every blocking check
-  passed (see `blocking_checks_passed`), at least the required approvals and no standing
-  rejection. To `staging` (where candidates are reviewed) no blocking check may have
+  passed (see `blocking_checks_passed`) — always including the validation gates in
+  `REQUIRED_VERSION_CHECKS`, whatever the caller passes as `required_checks` (which can only
+  add requirements) — at least the required approvals and no standing rejection. To `staging` (where candidates are reviewed) no blocking check may have
   failed, but checks may still be missing and approvals are not needed. To `archived`
   (withdrawing a version is always safe) only the permission is needed.
 * Production holds one version: promoting to it appends an `archived` transition for the
@@ -41,6 +43,7 @@ from governance_pipelines.alerting.messages import AlertKind
 from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.canonical import file_sha256
 from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.security.promotion_state import (
     APPROVE,
     ARCHIVED,
@@ -182,6 +185,14 @@ def approve(
                 "version — further approvals must come from other approvers"
             )
             return guard.deny(reason, PermissionDenied(f"{refused}: {reason}"))
+        failed = _check_gate(connection, row, ()).failures(version) if decision == APPROVE else []
+        if failed:
+            reason = (
+                "its blocking checks failed, so an approval could not count towards production: "
+                + "; ".join(failed)
+                + " — or record a rejection with a note (`--reject --note …`)"
+            )
+            return guard.deny(reason, PromotionBlocked(f"{refused}: {reason}"))
         roles = config.person(user).roles  # authorize() found the person
         role = next(r for r in roles if "model.approve" in config.roles.get(r, ()))
         approval = Approval(model, version, row.artifact_sha256, user, role, decision, note, _now())
@@ -415,9 +426,10 @@ def _promotion_problems(
     model, version = row.model_name, row.version
     if stage == ARCHIVED:
         return []
-    gate = _check_gate(connection, row, required_checks)
     if stage == STAGING:
-        return gate.failures(version)
+        return _check_gate(connection, row, required_checks).failures(version)
+    # Production always needs the validation gates; a caller can add checks, never drop them.
+    gate = _check_gate(connection, row, (*REQUIRED_VERSION_CHECKS, *required_checks))
     problems = gate.problems(model, version)
     try:
         required = required_approvals(config, model)

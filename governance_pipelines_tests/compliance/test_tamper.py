@@ -32,9 +32,7 @@ from governance_pipelines.store.schema import (
     alerts,
     approvals,
 )
-from governance_pipelines_tests.security.test_approvals import CONFIG_YAML, add_version
-
-CHECK = "model_version_metric_above_minimum"
+from governance_pipelines_tests.security.test_approvals import CHECK, CONFIG_YAML, add_version
 
 
 @pytest.fixture(scope="module")

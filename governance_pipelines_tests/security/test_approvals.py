@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from governance_pipelines.config import GovernanceConfig, parse_config
+from governance_pipelines.development.check_names import METRIC_THRESHOLD, REQUIRED_VERSION_CHECKS
 from governance_pipelines.security import approvals as workflow
 from governance_pipelines.security.approvals import PermissionDenied, PromotionBlocked
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
@@ -44,7 +45,7 @@ models:
     data: {source: {kind: file, path: x.csv}, target: y, features: [a]}
     training: {estimator: {class: sklearn.linear_model.LogisticRegression}, min_metric: 0.5}
 """
-CHECK = "model_version_metric_above_minimum"
+CHECK = "model_version_metric_above_minimum"  # an extra blocking check, besides the gates
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,10 @@ def add_version(
     actor: str = "alice",
     record: Mapping[str, Any] | None = None,
     check_passed: bool | None = True,
+    all_gates: bool = True,
 ) -> int:
-    """Register model, snapshot and the next version; record one blocking check for it."""
+    """Register model, snapshot and the next version with a real artifact file; record its
+    metric gate (`check_passed`) and, with `all_gates`, the other validation gates passed."""
     store.register_model(
         name=model, team="risk", owner="alice", description="d", config={}, actor="alice"
     )
@@ -88,6 +91,9 @@ def add_version(
         record=dict(record or {}),
         actor=actor,
     )
+    if check_passed is not None and all_gates:
+        for other in REQUIRED_VERSION_CHECKS:
+            record_check(store, model, version.version, passed=True, name=other)
     if check_passed is not None:
         record_check(store, model, version.version, passed=check_passed)
     return version.version
@@ -213,10 +219,10 @@ def test_failed_missing_or_absent_blocking_checks_block_production(
     store: GovernanceStore, config: GovernanceConfig
 ) -> None:
     version = add_version(store, check_passed=False)
-    workflow.approve(store, config, "churn", version, "bob")
     with pytest.raises(PromotionBlocked, match=f"blocking check '{CHECK}' failed for v1: roc_auc"):
         workflow.promote(store, config, "churn", version, "production", "frank")
     record_check(store, "churn", version, passed=True)  # the latest result supersedes
+    workflow.approve(store, config, "churn", version, "bob")
     with pytest.raises(PromotionBlocked, match="blocking check 'fairness_within_limits' has no"):
         workflow.promote(
             store, config, "churn", version, "production", "frank",
@@ -228,8 +234,20 @@ def test_failed_missing_or_absent_blocking_checks_block_production(
 
     unchecked = add_version(store, check_passed=None)
     workflow.approve(store, config, "churn", unchecked, "bob")
-    with pytest.raises(PromotionBlocked, match=r"no blocking check .* evaluated for churn v2"):
+    with pytest.raises(PromotionBlocked, match=f"'{METRIC_THRESHOLD}' has no result for v2"):
         workflow.promote(store, config, "churn", unchecked, "production", "frank")
+
+
+def test_callers_cannot_drop_the_validation_gates(
+    store: GovernanceStore, config: GovernanceConfig
+) -> None:
+    version = add_version(store, check_passed=None)
+    record_check(store, "churn", version, passed=True)  # the metric gate alone
+    workflow.approve(store, config, "churn", version, "bob")
+    with pytest.raises(PromotionBlocked) as blocked:
+        workflow.promote(store, config, "churn", version, "production", "frank", required_checks=())
+    for gate in REQUIRED_VERSION_CHECKS:
+        assert f"blocking check '{gate}' has no result for v1" in str(blocked.value)
 
 
 def test_failed_snapshot_check_blocks_versions_trained_on_it(
@@ -356,3 +374,14 @@ def test_every_attempt_is_in_access_log_and_audit_chain(
     assert (blocked["reason"], blocked["stage"]) == (rows[1].reason, "production")
     assert store.recent_events(action="model_version.promoted")[0].payload["approved_by"] == ["bob"]
     assert store.verify_audit_chain().ok
+
+
+def test_a_version_whose_gates_failed_cannot_be_approved_only_rejected(
+    store: GovernanceStore, config: GovernanceConfig
+) -> None:
+    version = add_version(store, check_passed=False)
+    with pytest.raises(PromotionBlocked, match=f"blocking check '{CHECK}' failed for v1"):
+        workflow.approve(store, config, "churn", version, "bob")
+    assert access_rows(store)[-1].allowed is False
+    rejected = workflow.approve(store, config, "churn", version, "bob", "metric too low", "reject")
+    assert rejected.decision == "reject"
