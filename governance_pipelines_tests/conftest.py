@@ -23,7 +23,16 @@ POSTGRES_ENV = "GOVERNANCE_TEST_POSTGRES_URL"
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's real store, config or Slack token."""
-    for name in ("GOVERNANCE_DATABASE_URL", "GOVERNANCE_CONFIG", "SLACK_BOT_TOKEN", "DAGSTER_HOME"):
+    for name in (
+        "GOVERNANCE_DATABASE_URL",
+        "GOVERNANCE_CONFIG",
+        "SLACK_BOT_TOKEN",
+        "DAGSTER_HOME",
+        "GOVERNANCE_CHECKPOINT_KEY_FILE",
+        "GOVERNANCE_CHECKPOINT_KEY",
+        "GOVERNANCE_CHECKPOINT_PUBLIC_KEY",
+        "GOVERNANCE_CHECKPOINT_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path / "governance_home"))
 

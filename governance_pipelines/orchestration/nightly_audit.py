@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.compliance.checkpoints import anchor_chain
 from governance_pipelines.compliance.integrity import verify_store
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
@@ -64,7 +65,9 @@ def build_nightly_audit_definitions(
         store = governance_store.store
         day = date.fromisoformat(context.partition_key)
         integrity = verify_store(store)
-        lines = [f"Governance audit for {day}: {integrity.summary}", ""]
+        anchored = anchor_chain(store, verified=integrity.passed, actor=naming.run_actor(context))
+        passed = integrity.passed and anchored.ok
+        lines = [f"Governance audit for {day}: {integrity.summary}; {anchored.text}", ""]
         for model in config.models:
             results = {r.check_name: r for r in store.latest_check_results(model.name)}
             today = {
@@ -83,7 +86,7 @@ def build_nightly_audit_definitions(
         store.record_event(
             actor=naming.run_actor(context),
             action="audit.nightly_completed",
-            payload={"day": day.isoformat(), "passed": integrity.passed, "summary": summary},
+            payload={"day": day.isoformat(), "passed": passed, "summary": summary},
         )
         channels = (
             {config.schedules.audit_channel}
@@ -96,7 +99,7 @@ def build_nightly_audit_definitions(
                 Alert(
                     model_name=naming.GOVERNANCE_GROUP,
                     kind="audit_summary",
-                    severity="INFO" if integrity.passed else "ERROR",
+                    severity="INFO" if passed else "ERROR",
                     day=day,
                     breached=summary,
                     subject=channel,
@@ -120,15 +123,16 @@ def build_nightly_audit_definitions(
                 "snapshots_verified": dg.MetadataValue.int(integrity.snapshots_checked),
                 "artifacts_verified": dg.MetadataValue.int(integrity.artifacts_checked),
                 "problems": problems,
+                "checkpoint": anchored.text,
                 "slack": delivery.notice or f"{delivery.sent} message(s) sent",
             },
             check_results=[
                 dg.AssetCheckResult(
                     check_name=naming.NIGHTLY_AUDIT_PASSED,
-                    passed=integrity.passed,
+                    passed=passed,
                     severity=dg.AssetCheckSeverity.ERROR,
                     metadata={
-                        "summary": integrity.summary,
+                        "summary": f"{integrity.summary}; {anchored.text}",
                         "problems": problems,
                     },
                 )

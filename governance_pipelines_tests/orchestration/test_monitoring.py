@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from governance_pipelines.compliance.checkpoints import new_signing_key
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.examples.traffic import simulate_inference_log
 from governance_pipelines.operations.daily_monitoring import positive_scores
@@ -71,7 +72,10 @@ def monitored(tmp_path_factory: pytest.TempPathFactory, config: GovernanceConfig
     home = tmp_path_factory.mktemp("monitoring")
     resource = GovernanceStoreResource(home=str(home))
     definitions = build_definitions(config, governance_store=resource, slack=SlackAlertsResource())
-    with dg.instance_for_test() as instance:
+    key_pem, _public = new_signing_key()
+    with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as environment:
+        environment.setenv("GOVERNANCE_CHECKPOINT_KEY", key_pem.decode())
+        environment.setenv("GOVERNANCE_CHECKPOINT_DIR", str(home / "signed"))
         assert (
             definitions.resolve_job_def(DEVELOPMENT_JOB)
             .execute_in_process(instance=instance)
@@ -130,8 +134,13 @@ def test_every_night_runs_and_the_audit_passes(monitored: dict) -> None:
         audit = _check(result, "nightly_audit_passed")
         assert audit.passed
         assert "audit chain intact" in audit.metadata["summary"].value
+        assert "signed checkpoint of event #" in audit.metadata["summary"].value
     events = monitored["store"].recent_events(action="audit.nightly_completed", limit=10)
     assert [e.payload["day"] for e in events] == DAYS
+    # Each night signed the chain's head outside the store and checked the earlier ones.
+    assert len(list((monitored["home"] / "signed").glob("checkpoint-*.json"))) == len(DAYS)
+    last = _check(monitored["results"][DAYS[-1]], "nightly_audit_passed")
+    assert f"{len(DAYS) - 1} checkpoint(s) verified" in last.metadata["summary"].value
 
 
 def test_drift_is_found_only_on_drifted_days(monitored: dict) -> None:
