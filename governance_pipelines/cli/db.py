@@ -17,10 +17,11 @@ def db() -> None:
 def upgrade(database_url: str | None, home: str | None) -> None:
     """Apply pending schema migrations (also done automatically on first use)."""
     from governance_pipelines.store import migrate
+    from governance_pipelines.store.engine import display_url
 
     with open_store(database_url, home, upgrade=False) as store:
         before, after = migrate.upgrade(store.engine)
-        url = store.engine.url.render_as_string(hide_password=True)
+        url = display_url(store.engine.url)
     if before == after:
         click.echo(f"{url}: already at revision {after}")
     else:

@@ -42,6 +42,7 @@ def demo(config_path: str | None, home: str | None, database_url: str | None, da
     from governance_pipelines.config import ConfigError
     from governance_pipelines.orchestration.demo import demo_config_path, run_demo
     from governance_pipelines.store import StoreError
+    from governance_pipelines.store.engine import StoreConfigurationError, display_url
 
     # The summary below reports alert delivery; per-run warnings would only repeat it.
     logging.getLogger("governance_pipelines").setLevel(logging.ERROR)
@@ -49,7 +50,7 @@ def demo(config_path: str | None, home: str | None, database_url: str | None, da
     click.echo(f"governance demo: {path}")
     try:
         outcome = run_demo(path, home=home, url=database_url, traffic_days=days)
-    except (ConfigError, StoreError) as error:
+    except (ConfigError, StoreError, StoreConfigurationError) as error:
         raise click.ClickException(str(error)) from None
 
     for model in outcome.models:
@@ -73,7 +74,7 @@ def demo(config_path: str | None, home: str | None, database_url: str | None, da
     chain = "intact" if outcome.audit_ok else "BROKEN"
     click.echo(f"  audit chain: {outcome.audit_events_verified} events, {chain}")
     click.echo("Outputs:")
-    click.echo(f"  governance store:  {outcome.store_url}")
+    click.echo(f"  governance store:  {display_url(outcome.store_url)}")
     click.echo(f"  artifacts:         {outcome.home}")
     click.echo(f"  Dagster instance:  {outcome.dagster_home} (run {outcome.run_id})")
     click.echo(
@@ -108,3 +109,9 @@ def _print_monitoring(monitoring) -> None:
         if degraded:
             click.echo(f"    performance below tolerance on: {', '.join(degraded)}")
     click.echo(f"  alerts raised: {monitoring.alerts_raised} ({monitoring.delivery})")
+    if monitoring.failed_nights:
+        click.echo(
+            f"  nightly audit run FAILED on: {', '.join(monitoring.failed_nights)} "
+            "(see the runs in the Dagster UI)",
+            err=True,
+        )

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from governance_pipelines.config import DataSource, FileSource, PythonSource, SqlSource, expand_env
+from governance_pipelines.store.engine import display_url
 
 
 class DataSourceError(Exception):
@@ -94,7 +95,4 @@ def _load_python(source: PythonSource) -> pd.DataFrame:
 
 
 def _redacted(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    return display_url(url)

@@ -4,9 +4,13 @@ The demo uses a persistent Dagster instance (DAGSTER_HOME, or a folder under the
 governance home) so that its runs, checks and metadata are there to browse in the UI.
 Sign-off follows the rules a real team would: the model's author never approves, the
 approvers are the declared people with `model.approve`, and an admin promotes.
+The store URL reaches Dagster only by name (an EnvVar) and the outcome only masked, so
+its password is in neither Dagster's storage nor the summary.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -41,7 +45,12 @@ from governance_pipelines.security.promotion_state import (
 )
 from governance_pipelines.security.rbac import PermissionDenied, permissions_of
 from governance_pipelines.store import GovernanceStore
-from governance_pipelines.store.engine import database_url, governance_home
+from governance_pipelines.store.engine import (
+    DATABASE_URL_ENV,
+    database_url,
+    display_url,
+    governance_home,
+)
 from governance_pipelines.store.inference_log import read_inference_log, write_inference_log
 from governance_pipelines.store.repository import CheckResultRecord
 
@@ -74,13 +83,14 @@ class MonitoringOutcome:
     degraded_days: dict[str, list[str]]
     alerts_raised: int
     delivery: str
+    failed_nights: list[str]  # days whose nightly run failed: the demo did not succeed
 
 
 @dataclass(frozen=True)
 class DemoOutcome:
     success: bool
     config_path: Path
-    store_url: str
+    store_url: str  # masked (display_url): the outcome is printed
     home: Path
     dagster_home: Path
     run_id: str
@@ -108,12 +118,15 @@ def run_demo(
     store_url = database_url(url, home_path)
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or home_path / "dagster").resolve()
     _prepare_dagster_home(dagster_home)
-    resource = GovernanceStoreResource(database_url=store_url, home=str(home_path))
+    resource = GovernanceStoreResource.bound_to_environment(home=str(home_path))
     definitions = build_definitions(config, governance_store=resource)
     job = definitions.resolve_job_def(DEVELOPMENT_JOB)
     store = GovernanceStore.open(store_url, home_path)
     try:
-        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        with (
+            _exported(DATABASE_URL_ENV, store_url),
+            dg.DagsterInstance.from_config(str(dagster_home)) as instance,
+        ):
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, run_config=QUIET
             )
@@ -145,9 +158,9 @@ def run_demo(
     finally:
         store.dispose()
     return DemoOutcome(
-        success=result.success,
+        success=result.success and not (monitoring and monitoring.failed_nights),
         config_path=config_path,
-        store_url=store_url,
+        store_url=display_url(store_url),
         home=home_path,
         dagster_home=dagster_home,
         run_id=result.run_id,
@@ -232,13 +245,14 @@ def _simulate_and_monitor(
         log = simulate_model_traffic(model, max(production), review.frame, review.trained, plan)
         requests[model.name] = write_inference_log(store.engine, log)
     nightly = definitions.resolve_job_def(NIGHTLY_JOB)
+    failed_nights = []
     for offset in range(days, 0, -1):
-        nightly.execute_in_process(
-            partition_key=(today - timedelta(days=offset)).isoformat(),
-            instance=instance,
-            raise_on_error=False,
-            run_config=QUIET,
+        day = (today - timedelta(days=offset)).isoformat()
+        run = nightly.execute_in_process(
+            partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
         )
+        if not run.success:
+            failed_nights.append(day)
     results = store.check_results_after(first_new_result, limit=1_000_000)
     raised, delivery = raise_and_deliver(
         store,
@@ -259,6 +273,7 @@ def _simulate_and_monitor(
         },
         alerts_raised=raised,
         delivery=delivery,
+        failed_nights=failed_nights,
     )
 
 
@@ -280,6 +295,20 @@ def _failing_days(
 
 def _people_with(config: GovernanceConfig, permission: str) -> list[str]:
     return [p.name for p in config.people if permission in permissions_of(config, p.name)]
+
+
+@contextmanager
+def _exported(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the demo's runs; the caller's value comes back after."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _prepare_dagster_home(dagster_home: Path) -> None:

@@ -8,8 +8,10 @@ single sequence), and a briefly locked database must wait rather than fail a run
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,6 +19,11 @@ from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_HOME = Path(".governance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DATABASE_URL_ENV = "GOVERNANCE_DATABASE_URL"
+MASK = "***"
+# Query parameters that carry credentials (libpq's password, sslpassword, API tokens...).
+_SECRET_QUERY_KEY = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}")
 
 
 class StoreConfigurationError(Exception):
@@ -32,20 +39,41 @@ def governance_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 def database_url(url: str | None = None, home: str | os.PathLike[str] | None = None) -> str:
     """The store URL: argument, `GOVERNANCE_DATABASE_URL`, else SQLite under the home folder."""
-    chosen = url or os.environ.get("GOVERNANCE_DATABASE_URL")
+    chosen = url or os.environ.get(DATABASE_URL_ENV)
     if chosen:
         return chosen
     return f"sqlite:///{(governance_home(home) / 'governance.db').resolve()}"
+
+
+def display_url(url: str | sa.URL) -> str:
+    """The URL as it may be shown, logged or stored: password and secret parameters masked.
+
+    Every message, summary or record that names a database goes through this, because a
+    store URL usually carries its password. A string that does not parse is never echoed
+    back (the secret could be anywhere in it): only a recognisable scheme is kept.
+    """
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        scheme, separator, _ = str(url).partition("://")
+        return f"{scheme}://{MASK}" if separator and _SCHEME.fullmatch(scheme) else MASK
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{quote_plus(key)}={MASK if _SECRET_QUERY_KEY.search(key) else quote_plus(value)}"
+        for key, values in parsed.query.items()
+        for value in (values if isinstance(values, tuple) else (values,))
+    ]
+    return f"{shown}?{'&'.join(pairs)}" if pairs else shown
 
 
 def create_store_engine(url: str) -> Engine:
     """An engine with the locking behaviour the audit chain relies on."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise StoreConfigurationError(
-            f"GOVERNANCE_DATABASE_URL {url!r} is not a SQLAlchemy URL; expected e.g. "
-            "'sqlite:////path/governance.db' or 'postgresql+psycopg2://user@host/db'"
+            f"GOVERNANCE_DATABASE_URL ({display_url(url)!r}, masked) is not a SQLAlchemy URL; "
+            "expected e.g. 'sqlite:////path/governance.db' or 'postgresql+psycopg2://user@host/db'"
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -53,7 +81,8 @@ def create_store_engine(url: str) -> Engine:
     if backend == "postgresql":
         return sa.create_engine(parsed, pool_pre_ping=True, future=True)
     raise StoreConfigurationError(
-        f"the governance store supports SQLite and PostgreSQL, not {backend!r} ({url!r})"
+        f"the governance store supports SQLite and PostgreSQL, not {backend!r} "
+        f"({display_url(parsed)!r})"
     )
 
 

@@ -295,8 +295,10 @@ def slice_digest(
         .order_by(inference_labels.c.request_id),
     ):
         count = 0
-        result = connection.execution_options(stream_results=True, yield_per=_WRITE_BATCH).execute(
-            query
+        # Options on the statement, not the connection: the seal's event is appended on
+        # this same connection, and must not run through a server-side cursor.
+        result = connection.execute(
+            query, execution_options={"stream_results": True, "yield_per": _WRITE_BATCH}
         )
         for row in result:
             digest.update(canonical_json([_value(v) for v in row]).encode("utf-8"))

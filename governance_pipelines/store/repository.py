@@ -24,7 +24,12 @@ from sqlalchemy.engine import Engine
 
 from governance_pipelines.store import audit, migrate
 from governance_pipelines.store.check_records import CheckRecordsMixin, CheckResultRecord
-from governance_pipelines.store.engine import create_store_engine, database_url, governance_home
+from governance_pipelines.store.engine import (
+    create_store_engine,
+    database_url,
+    display_url,
+    governance_home,
+)
 from governance_pipelines.store.errors import (
     ImmutableRecordError,
     StoreError,
@@ -101,13 +106,13 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         except sa.exc.OperationalError as error:
             store.dispose()
             raise StoreError(
-                f"cannot connect to the governance store at {store.engine.url!r}: "
+                f"cannot connect to the governance store at {display_url(store.engine.url)!r}: "
                 f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
             ) from None
         if current is None:
             store.dispose()
             raise StoreError(
-                f"the database at {store.engine.url!r} holds no governance store (no schema "
+                f"the database at {display_url(store.engine.url)!r} holds no governance store (no schema "
                 "version): wrong database, or its tables were dropped; run `governance db "
                 "upgrade` only if it is meant to be a new, empty store"
             )
@@ -121,7 +126,7 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
             current = migrate.current_revision(self.engine)
         except sa.exc.OperationalError as error:
             raise StoreError(
-                f"cannot connect to the governance store at {self.engine.url!r}: "
+                f"cannot connect to the governance store at {display_url(self.engine.url)!r}: "
                 f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
             ) from None
         if current != migrate.head_revision():
