@@ -404,7 +404,8 @@ def test_reproduce_refuses_a_tampered_artifact_without_a_traceback(
         main, ["reproduce", "churn", str(version), "--database-url", store_url, "--user", "erin"]
     )
     assert result.exit_code == 1
-    assert "cannot reproduce churn v1" in result.output and "Traceback" not in result.output
+    assert "cannot reproduce churn v1" in result.output
+    assert "Traceback" not in result.output
     refused = store.recent_events(action="artifact.refused")
     assert [(e.actor, e.payload["purpose"]) for e in refused] == [("erin", "reproduce")]
     assert [a.kind for a in list_alerts(store)] == ["integrity"]
