@@ -44,3 +44,45 @@ def test_cli_reports_an_unreachable_database(tmp_path) -> None:
     assert result.exit_code == 1
     assert "cannot connect to the governance store" in result.output
     assert "check GOVERNANCE_DATABASE_URL" in result.output
+
+
+def test_upgrading_a_0001_store_binds_the_records_it_already_holds(
+    store_url: str, tmp_path
+) -> None:
+    """Rows written before bindings existed are attested once, then guarded like new ones."""
+    store = GovernanceStore.open(store_url, tmp_path / "home", upgrade=False)
+    try:
+        migrate.upgrade(store.engine, "0001")
+        now = "2026-01-01 00:00:00"
+        with store.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO models (name, team, owner, description, config_sha256, registered_at,"
+                f" updated_at) VALUES ('m', 't', 'o', 'd', 'x', '{now}', '{now}')",
+                "INSERT INTO data_snapshots (snapshot_id, model_name, path, row_count, "
+                "column_count, byte_size, columns_json, source_json, created_by, created_at) "
+                f"VALUES ('{'a' * 64}', 'm', '/s', 1, 1, 1, '{{}}', '{{}}', 'o', '{now}')",
+                "INSERT INTO check_results (model_name, check_name, passed, severity, summary, "
+                f"evidence_json, created_at) VALUES ('m', 'c', true, 'ERROR', 's', '{{}}', '{now}')",
+                "INSERT INTO inference_log (request_id, model_name, model_version, requested_at, "
+                f"consumer_team, status) VALUES ('r1', 'm', 1, '{now}', 'c', 'ok')",
+            ):
+                connection.exec_driver_sql(statement)
+        migrate.upgrade(store.engine)
+        from governance_pipelines.compliance.integrity import verify_store
+
+        report = verify_store(store, files=False)
+        assert report.passed, report.problems
+        assert report.records_checked == 2
+        bound = store.recent_events(action="record.bound")
+        assert sorted(e.payload["record"]["table"] for e in bound) == [
+            "check_results",
+            "data_snapshots",
+        ]
+        with store.engine.begin() as connection:
+            from governance_pipelines.store.immutability import drop_append_only_triggers
+
+            drop_append_only_triggers(connection, ("check_results",))
+            connection.exec_driver_sql("UPDATE check_results SET passed = NOT passed")
+        assert any("tampered: check_results row" in p for p in verify_store(store).problems)
+    finally:
+        store.dispose()
