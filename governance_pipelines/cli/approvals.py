@@ -82,7 +82,7 @@ def models(
     REQUIRED counts how many of the checks every version needs for production (metric
     threshold, no leakage, reproducible, explainable, fair) passed in their latest result.
     """
-    from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
+    from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
     from governance_pipelines.security import approvals as workflow
     from governance_pipelines.store.errors import RecordIntegrityError
 
@@ -188,7 +188,7 @@ def promote(
     checks (metric threshold, no leakage, reproducible, explainable, fair) — and the
     required approvals.
     """
-    from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
+    from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
     from governance_pipelines.security import approvals as workflow
 
     required = REQUIRED_VERSION_CHECKS if stage == workflow.PRODUCTION else ()

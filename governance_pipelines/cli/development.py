@@ -106,9 +106,9 @@ def abtest(
     home: str | None,
 ) -> None:
     """Compare the online KPI of two versions from the inference log and record the evidence."""
+    from governance_pipelines.check_names import AB_TEST
     from governance_pipelines.config import ConfigError, load_config
     from governance_pipelines.development.ab_testing import ABTestError
-    from governance_pipelines.development.check_names import AB_TEST
     from governance_pipelines.development.online_ab import OnlineEvaluationError, evaluate_versions
     from governance_pipelines.store.inference_log import read_inference_log
 

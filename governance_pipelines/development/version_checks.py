@@ -13,15 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from governance_pipelines.config import ModelConfig
-from governance_pipelines.development import specs
-from governance_pipelines.development.check_names import (
+from governance_pipelines.check_names import (
     EXPLAINABLE,
     FAIR,
     METRIC_THRESHOLD,
     NO_LEAKAGE,
     REPRODUCIBLE,
 )
+from governance_pipelines.config import ModelConfig
+from governance_pipelines.development import specs
 from governance_pipelines.development.environment import json_safe
 from governance_pipelines.development.explainability import explain_model
 from governance_pipelines.development.fairness import FairnessError, assess_model_fairness

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from governance_pipelines.development.check_names import (
+from governance_pipelines.check_names import (
     INFERENCE_ROWS_VALID,
     NO_DATASET_DRIFT,
     PERFORMANCE_WITHIN_TOLERANCE,

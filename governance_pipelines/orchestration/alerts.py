@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from governance_pipelines import check_names
 from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
 from governance_pipelines.alerting.slack import DEFAULT_BASE_URL, SlackSettings
 from governance_pipelines.config import GovernanceConfig
-from governance_pipelines.development import check_names
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.store import GovernanceStore

@@ -19,13 +19,13 @@ from typing import Any
 import dagster as dg
 
 from governance_pipelines.alerting.slack import SlackSettings
+from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import (
     GovernanceConfig,
     ModelConfig,
     config_path_or_demo,
     load_config,
 )
-from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import raise_and_deliver

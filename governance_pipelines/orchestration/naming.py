@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from governance_pipelines.development import check_names
+from governance_pipelines import check_names
 
 GOVERNANCE_GROUP = "governance"
 

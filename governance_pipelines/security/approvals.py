@@ -35,15 +35,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from governance_pipelines.alerting.messages import AlertKind
 from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.canonical import file_sha256
-from governance_pipelines.config import GovernanceConfig
-from governance_pipelines.development.check_names import REQUIRED_VERSION_CHECKS
+from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.security.promotion_state import (
     APPROVE,
     ARCHIVED,
@@ -83,6 +82,9 @@ from governance_pipelines.store import GovernanceStore, UnknownRecordError
 from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.schema import approvals as approvals_table
 from governance_pipelines.store.schema import model_versions, stage_transitions
+
+if TYPE_CHECKING:
+    from governance_pipelines.config import GovernanceConfig
 
 # The read side lives in promotion_state.py; its public names stay importable from here.
 __all__ = [

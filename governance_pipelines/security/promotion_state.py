@@ -20,17 +20,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
-from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
 from governance_pipelines.store.bindings import verified_row, verified_rows
 from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.repository import ModelVersionRecord
 from governance_pipelines.store.schema import approvals as approvals_table
 from governance_pipelines.store.schema import check_results, model_versions, stage_transitions
+
+if TYPE_CHECKING:
+    from governance_pipelines.config import GovernanceConfig
 
 STAGING, PRODUCTION, ARCHIVED = "staging", "production", "archived"
 STAGES = (STAGING, PRODUCTION, ARCHIVED)

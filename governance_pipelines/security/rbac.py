@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.store import audit
 from governance_pipelines.store.bindings import insert_bound
 from governance_pipelines.store.schema import access_log
+
+if TYPE_CHECKING:
+    from governance_pipelines.config import GovernanceConfig
 
 _NAME_LIMIT = 64  # access_log.user_name / audit_log.actor
 _RESOURCE_LIMIT = 255  # access_log.resource

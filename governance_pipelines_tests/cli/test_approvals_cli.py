@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from governance_pipelines.check_names import FAIR, REQUIRED_VERSION_CHECKS
 from governance_pipelines.cli import main
-from governance_pipelines.development.check_names import FAIR, REQUIRED_VERSION_CHECKS
 from governance_pipelines.security import approvals as workflow
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines_tests.security.test_approvals import CHECK, CONFIG_YAML

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from governance_pipelines.check_names import METRIC_THRESHOLD, REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import GovernanceConfig, parse_config
-from governance_pipelines.development.check_names import METRIC_THRESHOLD, REQUIRED_VERSION_CHECKS
 from governance_pipelines.security import approvals as workflow
 from governance_pipelines.security.approvals import PermissionDenied, PromotionBlocked
 from governance_pipelines.store import GovernanceStore, UnknownRecordError

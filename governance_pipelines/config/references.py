@@ -6,16 +6,12 @@ is not sensitive — each is reported with its key path, alongside the per-key e
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.config.schema import GovernanceConfig
+from governance_pipelines.security.permissions import PERMISSIONS
 
 
 def cross_reference_problems(config: GovernanceConfig) -> list[str]:
     """Problems no single key shows: references between teams, people, roles and models."""
-    from governance_pipelines.config import PERMISSIONS  # here: config imports this module
-
     problems: list[str] = []
     teams = {t.name for t in config.teams}
     people = {p.name for p in config.people}

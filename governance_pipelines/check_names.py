@@ -1,4 +1,4 @@
-"""Names of the validation gates, importable without pulling in pandas or scikit-learn.
+"""Names of every governance check (validation gates, daily monitoring, the nightly audit).
 
 The promotion workflow and the CLI need to know which checks a version must have passed;
 they should not have to import the machinery that evaluates them.
