@@ -6,7 +6,8 @@ import logging
 
 import dagster as dg
 
-from governance_pipelines.config import PACKAGED_DEMO_CONFIG, config_path_or_demo, load_config
+from governance_pipelines.config import PACKAGED_DEMO_CONFIG, config_path_or_demo
+from governance_pipelines.development.declarations import load_checked_config
 from governance_pipelines.orchestration.definitions_builder import build_definitions
 
 
@@ -23,4 +24,4 @@ def defs() -> dg.Definitions:
             "no governance.yaml here and GOVERNANCE_CONFIG is unset: loading the demo models from %s",
             path,
         )
-    return build_definitions(load_config(path))
+    return build_definitions(load_checked_config(path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,76 @@ def test_timezone_and_cron_are_checked() -> None:
     problems = _problems(raw)
     assert any("unknown timezone 'Mars/Olympus'" in p for p in problems)
     assert any("5-field cron expression" in p for p in problems)
+
+
+# --- what a new team hit (issue 8): each reproduced first, then named -------------------
+
+
+def test_a_key_given_twice_is_an_error_not_the_last_value() -> None:
+    text = PACKAGED_DEMO_CONFIG.read_text().replace(
+        "min_metric: 0.70", "min_metric: 0.70\n      min_metric: 0.0", 1
+    )
+    (problem,) = _problems(text)
+    assert "key 'min_metric' appears twice in one mapping" in problem
+    assert problem.startswith("line ")
+
+
+def test_yaml_merge_keys_may_still_be_overridden() -> None:
+    raw = _demo_raw()
+    text = "x-sla: &sla {availability: 0.99, p95_latency_ms: 100}\n" + yaml.safe_dump(raw)
+    text = text.replace("models:", "models:", 1)
+    with pytest.raises(ConfigError, match="x-sla"):  # unknown key, but not a duplicate
+        parse_config(text)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for name, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    text = "\n".join(levels) + "\ncategories: *i\n"
+    (problem,) = _problems(text)
+    assert "expands to more than 100,000 values through YAML aliases" in problem
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"teams: [\xff\xfe]\n", "not UTF-8 text (byte 0xff at offset 8)"),
+        (bytes(range(256)), "not UTF-8"),
+    ],
+)
+def test_a_binary_or_latin1_file_is_named_not_a_traceback(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "governance.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_config(path)
+    result = CliRunner().invoke(main, ["config", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+
+
+def test_an_invalid_regex_is_a_config_error() -> None:
+    raw = _demo_raw()
+    model = raw["models"][0]
+    first = next(iter(model["data"]["columns"]))
+    model["data"]["columns"][first]["str_matches"] = "[unclosed"
+    (problem,) = _problems(raw)
+    assert "str_matches: not a valid regular expression" in problem
+
+
+def test_infinite_thresholds_and_channel_mentions_are_refused() -> None:
+    raw = _demo_raw()
+    raw["models"][0]["training"]["min_metric"] = float("-inf")
+    raw["teams"][0]["slack_channel"] = "<!channel>"
+    problems = _problems(raw)
+    assert any("models[0].training.min_metric" in p for p in problems)
+    assert any("teams[0].slack_channel: expected a Slack channel" in p for p in problems)
+
+
+def test_validate_prints_the_roles_in_force(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["config", "validate", str(PACKAGED_DEMO_CONFIG)])
+    assert result.exit_code == 0, result.output
+    assert "admin: model.view, model.call" in result.output
+    assert "model.promote" in result.output.split("admin:")[1].splitlines()[0]

@@ -47,7 +47,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GovernanceConfig:
     config_path = resolve_config_path(path)
     source = str(config_path)
     try:
-        text = config_path.read_text(encoding="utf-8")
+        text = config_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            source,
+            [
+                f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+                f"{error.start}): save the file as UTF-8 (a binary or Latin-1 file cannot be "
+                "a governance file)"
+            ],
+        ) from None
     except FileNotFoundError:
         hint = (
             "create it (see governance_pipelines/examples/governance.yaml for a complete example) "
@@ -61,7 +70,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GovernanceConfig:
 
 def parse_config(text: str, *, source: str = "governance.yaml") -> GovernanceConfig:
     try:
-        raw = yaml.safe_load(text)
+        raw = _load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -82,6 +91,76 @@ def parse_config(text: str, *, source: str = "governance.yaml") -> GovernanceCon
     if problems:
         raise ConfigError(source, problems)
     return config
+
+
+# A governance file has hundreds of nodes; anchors and aliases may reuse blocks, but an
+# alias "bomb" (aliases of aliases) expands exponentially and would exhaust memory.
+MAX_EXPANDED_NODES = 100_000
+
+
+class _GovernanceLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, minus what hides a mistake: a key given twice is an error
+    (`min_metric: 0.70` then `min_metric: 0.0` must not quietly mean 0.0)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, yaml.Mark] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` then overriding a key is YAML's own override
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:
+                continue  # an unhashable key: the constructor below reports it
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice in one mapping (first at line {first.line + 1}); "
+                    "remove one of them",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> object:
+    loader = _GovernanceLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bounded_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _bounded_expansion(root: yaml.Node) -> None:
+    """Count the nodes the document expands to (aliases included) without expanding it."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once instead of looping
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = total = min(total, MAX_EXPANDED_NODES + 1)
+        return total
+
+    if size(root) > MAX_EXPANDED_NODES:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the document expands to more than {MAX_EXPANDED_NODES:,} values through YAML "
+            "aliases (an alias bomb?); write the repeated blocks out or use fewer aliases",
+            root.start_mark,
+        )
 
 
 def expand_env(text: str) -> str:

@@ -24,10 +24,21 @@ PACKAGED_DEMO_CONFIG = Path(__file__).parent.parent / "examples" / "governance.y
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # allow_inf_nan=False: `min_metric: -.inf` would switch a gate off while looking set.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 Name = Annotated[str, Field(pattern=_NAME_PATTERN, max_length=64)]
+# A channel name or id; never a mention such as `<!channel>` that would page everyone.
+_CHANNEL = re.compile(r"#?[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{6,}")
+
+
+def _slack_channel(value: str | None) -> str | None:
+    if value is not None and not _CHANNEL.fullmatch(value):
+        raise ValueError("expected a Slack channel like '#risk-alerts' or a channel id")
+    return value
 
 
 # --- people and organisation -------------------------------------------------------------
@@ -37,6 +48,8 @@ class TeamConfig(_Strict):
     name: Name
     slack_channel: str | None = None
     cost_center: str | None = None
+
+    _channel_shape = field_validator("slack_channel")(_slack_channel)
 
 
 class PersonConfig(_Strict):
@@ -85,6 +98,16 @@ class ColumnSchema(_Strict):
     isin: list[Any] | None = None
     str_matches: str | None = None
     description: str | None = None
+
+    @field_validator("str_matches")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"not a valid regular expression: {error}") from None
+        return value
 
 
 class DataConfig(_Strict):
@@ -221,14 +244,7 @@ class ModelConfig(_Strict):
     cost: CostConfig = Field(default_factory=CostConfig)
     slack_channel: str | None = None  # default: the team's channel
 
-    @field_validator("slack_channel")
-    @classmethod
-    def _channel_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(
-            r"#?[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{6,}", value
-        ):
-            raise ValueError("expected a Slack channel like '#risk-alerts' or a channel id")
-        return value
+    _channel_shape = field_validator("slack_channel")(_slack_channel)
 
 
 class ScheduleConfig(_Strict):
@@ -238,6 +254,8 @@ class ScheduleConfig(_Strict):
     monitoring_start_date: date = date(2026, 1, 1)
     # Where the nightly audit summary goes; default: every model's channel.
     audit_channel: str | None = None
+
+    _channel_shape = field_validator("audit_channel")(_slack_channel)
 
     @field_validator("nightly_audit_cron")
     @classmethod

@@ -24,8 +24,8 @@ from governance_pipelines.config import (
     GovernanceConfig,
     ModelConfig,
     config_path_or_demo,
-    load_config,
 )
+from governance_pipelines.development.declarations import load_checked_config
 from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import raise_and_deliver
@@ -113,7 +113,7 @@ def run_demo(
     traffic_days: int = DEMO_TRAFFIC_DAYS,
     today: date | None = None,
 ) -> DemoOutcome:
-    config = load_config(config_path)
+    config = load_checked_config(config_path)
     home_path = governance_home(home).resolve()
     store_url = database_url(url, home_path)
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or home_path / "dagster").resolve()
