@@ -79,7 +79,7 @@ class IntegrityReport:
 def verify_store(store: GovernanceStore, *, files: bool = True) -> IntegrityReport:
     """Everything at once; `files=False` skips re-hashing snapshot and artifact bytes."""
     collector = BindingCollector()
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         chain = verify_chain(connection, on_event=collector.see)
         records_checked, record_problems = collector.check(connection)
         if not chain.ok:

@@ -46,6 +46,8 @@ class LeakageSpec:
         max_single_feature_auc: classification limit for a single feature's AUC.
         max_single_feature_correlation: regression limit for ``|correlation|``.
         max_overlap_share: allowed share of test rows duplicated in training (0 = none).
+        unchecked_time_column: a declared time column the split does not follow (a random
+            split): time leakage is then reported as *not checked*, never as passed.
     """
 
     task: Literal["classification", "regression"]
@@ -56,6 +58,7 @@ class LeakageSpec:
     max_single_feature_auc: float = 0.95
     max_single_feature_correlation: float = 0.95
     max_overlap_share: float = 0.0
+    unchecked_time_column: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
@@ -81,6 +84,23 @@ class LeakageResult:
     passed: bool
     findings: tuple[str, ...]
     evidence: dict[str, Any] = field(default_factory=dict)
+    checked: tuple[str, ...] = ()
+    not_checked: dict[str, str] = field(default_factory=dict)  # check -> why not
+
+    @property
+    def summary(self) -> str:
+        """What passed and, just as plainly, what was not checked."""
+        if not self.passed:
+            return "; ".join(self.findings)
+        done = {
+            "overlap": "no train/test overlap",
+            "target_leakage": "no implausibly predictive feature",
+            "time_leakage": "no time leakage",
+        }
+        text = ", ".join(done[name] for name in self.checked if name in done)
+        for name, why in self.not_checked.items():
+            text += f"; {name.replace('_', ' ')} NOT checked: {why}"
+        return text
 
 
 def _row_hashes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -245,12 +265,26 @@ def check_leakage(
     if spec.target in spec.features:
         findings.append(f"The target {spec.target!r} is itself listed as a feature.")
     checks = [("overlap", check_overlap), ("target_leakage", check_target_leakage)]
+    not_checked: dict[str, str] = {}
     if spec.time_column:
         checks.append(("time_leakage", check_time_leakage))
+    elif spec.unchecked_time_column:
+        not_checked["time_leakage"] = (
+            f"the split is random although {spec.unchecked_time_column!r} is declared as the "
+            "time column, so test rows precede training rows by design; set "
+            "`training.split: time` if the model will predict later cases"
+        )
+        evidence["time_leakage"] = {"checked": False, "reason": not_checked["time_leakage"]}
     for name, check in checks:
         check_findings, evidence[name] = check(frame, train, test, spec)
         findings.extend(check_findings)
-    return LeakageResult(passed=not findings, findings=tuple(findings), evidence=evidence)
+    return LeakageResult(
+        passed=not findings,
+        findings=tuple(findings),
+        evidence=evidence,
+        checked=tuple(name for name, _ in checks),
+        not_checked=not_checked,
+    )
 
 
 def check_model_leakage(frame: pd.DataFrame, model: TrainedModel, **limits: float) -> LeakageResult:

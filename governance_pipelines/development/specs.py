@@ -59,6 +59,7 @@ def leakage_spec(model: ModelConfig, spec: TrainingSpec) -> LeakageSpec:
         features=spec.features,
         categorical_features=spec.categorical_features,
         time_column=model.data.time_column if model.training.split == "time" else None,
+        unchecked_time_column=model.data.time_column if model.training.split != "time" else None,
         max_single_feature_auc=limits.max_single_feature_auc,
         max_single_feature_correlation=limits.max_single_feature_correlation,
     )

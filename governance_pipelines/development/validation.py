@@ -87,6 +87,9 @@ def _column(name: str, rules: ColumnSchema) -> pa.Column:
         checks.append(pa.Check.str_matches(rules.str_matches))
     return pa.Column(
         _DTYPES[rules.dtype] if rules.dtype else None,
+        # CSV and parquet sources hand categories over as strings: a declared category is
+        # about the values, not the pandas storage type, so strings are converted first.
+        coerce=rules.dtype == "category",
         checks=checks,
         nullable=rules.nullable,
         unique=rules.unique,

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_HOME = Path(".governance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option for connections that only read (see `GovernanceStore.reading`).
+READ_ONLY = "governance_read_only"
 DATABASE_URL_ENV = "GOVERNANCE_DATABASE_URL"
 MASK = "***"
 # Query parameters that carry credentials (libpq's password, sslpassword, API tokens...).
@@ -116,6 +118,10 @@ def _sqlite_engine(parsed: sa.URL) -> Engine:
     def _begin(connection: sa.Connection) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
         # instead of both reading the same audit-chain head and one failing on commit.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read that says so (READ_ONLY) begins deferred: under WAL it sees one
+        # consistent snapshot and never holds writers up (a nightly verification of a
+        # million events would otherwise block every run for half a minute).
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from governance_pipelines.store import audit, migrate
 from governance_pipelines.store.check_records import CheckRecordsMixin, CheckResultRecord
 from governance_pipelines.store.engine import (
+    READ_ONLY,
     create_store_engine,
     database_url,
     display_url,
@@ -151,6 +152,18 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
                 )
             yield connection
 
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection for long reads (verification, reports): one consistent snapshot that
+        never blocks writers. Writes on it are a programming error."""
+        options: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            # Read committed would let a concurrent append show up between the log and its
+            # head, which verification would report as removed events.
+            options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with self.engine.connect().execution_options(**options) as connection:
+            yield connection
+
     def _write(self, work: Any) -> Any:
         """Run `work(connection)` in a transaction, retrying when the database is briefly locked."""
         for attempt in range(_LOCK_RETRIES):
@@ -252,7 +265,7 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
     # --- audit --------------------------------------------------------------------------
 
     def verify_audit_chain(self) -> audit.ChainVerification:
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             return audit.verify_chain(connection)
 
     def recent_events(

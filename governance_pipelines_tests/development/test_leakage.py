@@ -143,3 +143,29 @@ def test_multiclass_and_errors() -> None:
         check_leakage(frame, train, test, LeakageSpec("classification", "y", ("zz",)))
     with pytest.raises(LeakageCheckError, match="out of range"):
         check_leakage(frame, train, np.array([10_000]), spec)
+
+
+def test_a_declared_time_column_under_a_random_split_is_reported_as_not_checked() -> None:
+    """It used to pass silently while the gate and the card said 'no time leakage'."""
+    from governance_pipelines.config import PACKAGED_DEMO_CONFIG, load_config
+    from governance_pipelines.development.specs import leakage_spec
+
+    model = load_config(PACKAGED_DEMO_CONFIG).model("credit_default")
+    declared = model.model_copy(
+        update={
+            "data": model.data.model_copy(update={"time_column": "ts"}),
+            "training": model.training.model_copy(update={"split": "random"}),
+        }
+    )
+    training = TrainingSpec(task="classification", target="y", features=("a", "b"), estimator="x.Y")
+    spec = leakage_spec(declared, training)
+    assert (spec.time_column, spec.unchecked_time_column) == (None, "ts")
+    frame = make_frame()
+    train, test = halves(len(frame))
+    result = check_leakage(frame, train, test, spec)
+    assert result.passed
+    assert result.checked == ("overlap", "target_leakage")
+    assert "time_leakage" in result.not_checked
+    assert "no time leakage" not in result.summary
+    assert "time leakage NOT checked: the split is random" in result.summary
+    assert result.evidence["time_leakage"]["checked"] is False

@@ -101,3 +101,23 @@ def test_uniqueness_and_patterns() -> None:
     checks = {v.check for v in validate_frame(frame, build_schema(config)).violations}
     assert "duplicate values" in checks
     assert any(check.startswith("str_matches") for check in checks)
+
+
+def test_a_declared_category_accepts_strings_from_every_source_kind(tmp_path) -> None:
+    """CSV and parquet hand categories over as strings; the gate must not fail every row."""
+    schema = build_schema(
+        _data_config(region={"dtype": "category", "isin": ["north", "south", "east"]})
+    )
+    frame = _frame()
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    for loaded in (
+        frame,
+        pd.read_csv(tmp_path / "data.csv"),
+        pd.read_parquet(tmp_path / "data.parquet"),
+        frame.astype({"region": "category"}),
+    ):
+        report = validate_frame(loaded, schema)
+        assert report.passed, report.summary
+    wrong = frame.assign(region=["north", "west", "north", "east"])
+    assert not validate_frame(wrong, schema).passed  # the values are still checked

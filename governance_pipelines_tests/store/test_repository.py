@@ -205,3 +205,19 @@ def test_sqlite_schema_has_triggers(sqlite_store: GovernanceStore) -> None:
             )
         }
     assert {"audit_log_no_update", "audit_log_no_delete", "model_versions_no_update"} <= names
+
+
+def test_a_long_read_never_blocks_writers_and_sees_one_snapshot(store: GovernanceStore) -> None:
+    """Verification reads a consistent snapshot; on SQLite it used to hold the write lock."""
+    import time
+
+    for i in range(3):
+        store.record_event(actor="alice", action="test.event", payload={"i": i})
+    with store.reading() as connection:
+        count = sa.select(sa.func.count()).select_from(sa.table("audit_log"))
+        assert connection.execute(count).scalar() == 3
+        started = time.monotonic()
+        store.record_event(actor="bob", action="test.event")
+        assert time.monotonic() - started < 5  # not the 30 s busy timeout
+        assert connection.execute(count).scalar() == 3  # still the reader's snapshot
+    assert store.verify_audit_chain().verified == 4
