@@ -31,14 +31,19 @@ def store_options(function: F) -> F:
 
 @contextmanager
 def open_store(
-    database_url: str | None, home: str | None, *, upgrade: bool = True
+    database_url: str | None, home: str | None, *, upgrade: bool = True, create: bool = False
 ) -> Iterator[GovernanceStore]:
+    """The store the options name. It must exist unless `create` (`db upgrade`, the demo):
+    a mistyped --home must be an error, not a new empty store that answers "nothing"."""
     from governance_pipelines.store import GovernanceStore
     from governance_pipelines.store.engine import StoreConfigurationError
     from governance_pipelines.store.repository import StoreError
 
     try:
-        store = GovernanceStore.open(database_url, home, upgrade=upgrade)
+        if create:
+            store = GovernanceStore.open(database_url, home, upgrade=upgrade)
+        else:
+            store = GovernanceStore.open_existing(database_url, home, upgrade=upgrade)
     except (StoreError, StoreConfigurationError) as error:
         raise click.ClickException(str(error)) from None
     try:

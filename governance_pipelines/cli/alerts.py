@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from governance_pipelines.cli._common import open_store, store_options
+
+if TYPE_CHECKING:
+    from governance_pipelines.store import GovernanceStore
 
 _STATUSES = ("pending", "sending", "retry", "sent", "failed", "unconfigured")
 
@@ -19,7 +24,16 @@ _STATUSES = ("pending", "sending", "retry", "sent", "failed", "unconfigured")
     help="Make failed alerts due again (after fixing the channel or token).",
 )
 @click.option(
-    "--user", default="cli", show_default=True, help="Recorded as the actor of a requeue."
+    "--user",
+    default="cli",
+    show_default=True,
+    help="Who requeues: a person declared in governance.yaml with 'audit.read'.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Governance file, for --requeue-failed [default: GOVERNANCE_CONFIG, ./governance.yaml].",
 )
 @store_options
 def alerts(
@@ -28,6 +42,7 @@ def alerts(
     limit: int,
     requeue_failed: bool,
     user: str,
+    config_path: str | None,
     database_url: str | None,
     home: str | None,
 ) -> None:
@@ -36,6 +51,7 @@ def alerts(
 
     with open_store(database_url, home) as store:
         if requeue_failed:
+            _authorize_requeue(store, user, config_path)
             count = outbox.requeue_failed(store, actor=user, model=model_name)
             click.echo(f"requeued {count} failed alert(s); the next delivery run sends them")
             return
@@ -61,3 +77,24 @@ def _day(dedup_key: str) -> str:
     """The day an alert is about (its dedup key is model/kind/day[/subject])."""
     parts = dedup_key.split("/")
     return parts[2].split("#")[0] if len(parts) > 2 else "-"
+
+
+REQUEUE_PERMISSION = "audit.read"
+
+
+def _authorize_requeue(store: GovernanceStore, user: str, config_path: str | None) -> None:
+    """Resending alerts is an action on the audit trail: a declared person must ask for it,
+    and a refusal is recorded like every other access decision."""
+    from governance_pipelines.config import ConfigError, config_path_or_demo, load_config
+    from governance_pipelines.security.rbac import authorize, record_access
+
+    try:
+        config = load_config(config_path_or_demo(config_path))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    decision = authorize(config, user, REQUEUE_PERMISSION)
+    if decision.allowed:
+        return
+    with store.transaction() as connection:
+        record_access(connection, decision, resource="alerts: requeue failed")
+    raise click.ClickException(f"cannot requeue alerts: {decision.reason}")

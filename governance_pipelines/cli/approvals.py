@@ -221,6 +221,8 @@ def history(
     with _clean_errors():
         at, label = _parse_at(at_text) if at_text else (None, "")
         with open_store(database_url, home) as store:
+            if not store.list_model_versions(model):
+                raise click.ClickException(_unknown_model(store, model))
             timeline = workflow.stage_timeline(store, model)
             if at is not None:
                 stage = stage or "production"
@@ -327,16 +329,19 @@ def _required_passed(gate: CheckGate, required: Sequence[str]) -> int:
     return sum(1 for name in required if name in gate.evaluated and name not in failed)
 
 
+def _unknown_model(store: GovernanceStore, model: str) -> str:
+    """`history nope` must not answer as if `nope` were a model without releases."""
+    known = ", ".join(n for n in store.model_names() if store.list_model_versions(n)) or "none yet"
+    return (
+        f"model {model!r} has no registered versions in this store (models with versions: "
+        f"{known}); check the name, --home and GOVERNANCE_DATABASE_URL"
+    )
+
+
 def _model_names(store: GovernanceStore, config: GovernanceConfig) -> list[str]:
     """Declared models first, then any the store knows that governance.yaml no longer lists."""
-    import sqlalchemy as sa
-
-    from governance_pipelines.store.schema import models as models_table
-
     declared = [m.name for m in config.models]
-    with store.engine.connect() as connection:
-        stored = connection.execute(sa.select(models_table.c.name)).scalars().all()
-    return declared + sorted(set(stored) - set(declared))
+    return declared + sorted(set(store.model_names()) - set(declared))
 
 
 def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

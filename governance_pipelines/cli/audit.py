@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +12,7 @@ import click
 from governance_pipelines.cli._common import open_store, store_options
 
 if TYPE_CHECKING:
-    from governance_pipelines.store import GovernanceStore
+    pass
 
 
 @click.group()
@@ -42,7 +40,7 @@ def verify(checkpoint_dir: str | None, database_url: str | None, home: str | Non
     from governance_pipelines.compliance.integrity import verify_store
 
     checkpoints, checkpoint_error = None, ""
-    with _existing_store(database_url, home) as store:
+    with open_store(database_url, home) as store:
         report = verify_store(store)
         # The chain's own lines need the first bad seq; on a break the chain stops there.
         chain = None if report.chain_ok else store.verify_audit_chain()
@@ -105,7 +103,7 @@ def checkpoint(
     """
     from governance_pipelines.compliance.checkpoints import CheckpointError, write_checkpoint
 
-    with _existing_store(database_url, home) as store:
+    with open_store(database_url, home) as store:
         try:
             written = write_checkpoint(store, actor=user or "cli", location=location)
         except CheckpointError as error:
@@ -204,22 +202,6 @@ def log_command(
         click.echo(
             f"#{event.seq:<5} {event.at[:19]}  {event.actor[:20]:<20} {event.action:<26} {subject:<18} {details}"
         )
-
-
-@contextmanager
-def _existing_store(database_url: str | None, home: str | None) -> Iterator[GovernanceStore]:
-    """Verifying or signing a store that does not exist must fail, not create an empty one."""
-    from governance_pipelines.store import GovernanceStore, StoreError
-    from governance_pipelines.store.engine import StoreConfigurationError
-
-    try:
-        store = GovernanceStore.open_existing(database_url, home)
-    except (StoreError, StoreConfigurationError) as error:
-        raise click.ClickException(str(error)) from None
-    try:
-        yield store
-    finally:
-        store.dispose()
 
 
 def _short(value: object) -> str:

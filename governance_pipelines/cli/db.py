@@ -19,7 +19,7 @@ def upgrade(database_url: str | None, home: str | None) -> None:
     from governance_pipelines.store import migrate
     from governance_pipelines.store.engine import display_url
 
-    with open_store(database_url, home, upgrade=False) as store:
+    with open_store(database_url, home, upgrade=False, create=True) as store:
         before, after = migrate.upgrade(store.engine)
         url = display_url(store.engine.url)
     if before == after:

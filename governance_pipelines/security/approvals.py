@@ -48,6 +48,7 @@ from governance_pipelines.security.promotion_state import (
     ARCHIVED,
     BLOCKING_SEVERITY,
     HIGH_RISK_MIN_APPROVALS,
+    MAX_VERSION,
     PRODUCTION,
     REJECT,
     STAGES,
@@ -321,7 +322,10 @@ def _guarded_version(
 
     Returns the guard and the version's row, or the refusal (already recorded) to return.
     """
-    guard = AccessAttempt(connection, authorize(config, user, permission), resource, model, version)
+    # A number past the column's range is recorded in the resource text, not the column.
+    recorded = version if 1 <= version <= MAX_VERSION else None
+    access = authorize(config, user, permission)
+    guard = AccessAttempt(connection, access, resource, model, recorded)
     guard.details.update(details)
     if not guard.access.allowed:
         return guard, guard.deny(None, PermissionDenied(f"{refused}: {guard.access.reason}"))
@@ -371,6 +375,8 @@ class ArtifactTampered(RecordIntegrityError):
 
 def measure_artifact(store: GovernanceStore, model: str, version: int) -> MeasuredArtifact | None:
     """Re-hash a version's artifact (streamed) outside any transaction; None if unknown."""
+    if not 1 <= version <= MAX_VERSION:
+        return None
     with store.engine.connect() as connection:
         path = connection.execute(
             sa.select(model_versions.c.artifact_path).where(

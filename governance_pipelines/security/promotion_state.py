@@ -39,6 +39,7 @@ STAGES = (STAGING, PRODUCTION, ARCHIVED)
 APPROVE, REJECT = "approve", "reject"
 BLOCKING_SEVERITY = "ERROR"  # a failing WARN check informs, it never blocks
 HIGH_RISK_MIN_APPROVALS = 2
+MAX_VERSION = 2**31 - 1  # model_versions.version is a 32-bit integer on every backend
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ def _utc(value: datetime) -> datetime:
 
 def _version_row(connection: sa.Connection, model: str, version: int) -> sa.Row[Any] | None:
     """The version's row, only if its audit binding verifies (else RecordIntegrityError)."""
+    if not 1 <= version <= MAX_VERSION:
+        return None  # no such version (a number past the column's range never was one)
     row = connection.execute(
         sa.select(model_versions).where(
             model_versions.c.model_name == model, model_versions.c.version == version

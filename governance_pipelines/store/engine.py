@@ -70,6 +70,15 @@ def display_url(url: str | sa.URL) -> str:
 
 def create_store_engine(url: str) -> Engine:
     """An engine with the locking behaviour the audit chain relies on."""
+    parsed = parse_store_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True, future=True)
+
+
+def parse_store_url(url: str) -> sa.URL:
+    """The store URL, parsed; a malformed or unsupported one is named (masked) with the fix."""
     try:
         parsed = make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -78,14 +87,12 @@ def create_store_engine(url: str) -> Engine:
             "expected e.g. 'sqlite:////path/governance.db' or 'postgresql+psycopg2://user@host/db'"
         ) from None
     backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return _sqlite_engine(parsed)
-    if backend == "postgresql":
-        return sa.create_engine(parsed, pool_pre_ping=True, future=True)
-    raise StoreConfigurationError(
-        f"the governance store supports SQLite and PostgreSQL, not {backend!r} "
-        f"({display_url(parsed)!r})"
-    )
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreConfigurationError(
+            f"the governance store supports SQLite and PostgreSQL, not {backend!r} "
+            f"({display_url(parsed)!r})"
+        )
+    return parsed
 
 
 def _sqlite_engine(parsed: sa.URL) -> Engine:

@@ -102,6 +102,11 @@ class ModelRecordsMixin:
 
         return self._write(work)
 
+    def model_names(self) -> list[str]:
+        """Every model the store has registered, declared in governance.yaml or not."""
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(sa.select(models.c.name)).scalars())
+
     # --- snapshots ----------------------------------------------------------------------
 
     def register_snapshot(

@@ -30,6 +30,7 @@ from governance_pipelines.store.engine import (
     database_url,
     display_url,
     governance_home,
+    parse_store_url,
 )
 from governance_pipelines.store.errors import (
     ImmutableRecordError,
@@ -79,11 +80,27 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         store = cls(engine, home_path)
         if upgrade:
             store.ensure_schema()
+        else:
+            store.current_revision()  # connects: an unreachable server is named here
         return store
+
+    def current_revision(self) -> str | None:
+        """The schema revision of the database (None: no governance store there yet)."""
+        try:
+            return migrate.current_revision(self.engine)
+        except sa.exc.OperationalError as error:
+            raise StoreError(
+                f"cannot connect to the governance store at {display_url(self.engine.url)!r}: "
+                f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
+            ) from None
 
     @classmethod
     def open_existing(
-        cls, url: str | None = None, home: str | os.PathLike[str] | None = None
+        cls,
+        url: str | None = None,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        upgrade: bool = True,
     ) -> GovernanceStore:
         """Open a store that must already exist, for commands that verify or read.
 
@@ -92,24 +109,21 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         """
         home_path = governance_home(home)
         chosen = database_url(url, home_path)
-        parsed = sa.engine.make_url(chosen) if "://" in chosen else None
-        if parsed is not None and parsed.get_backend_name() == "sqlite":
+        parsed = parse_store_url(chosen)  # a malformed URL is named (masked) here
+        if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
             if database in ("", ":memory:") or not Path(database).is_file():
                 raise StoreError(
-                    f"there is no governance store at {database or chosen}; check --home / "
+                    f"there is no governance store at {database or ':memory:'}; check --home / "
                     "GOVERNANCE_HOME (or --database-url / GOVERNANCE_DATABASE_URL), or run "
                     "`governance db upgrade` to create one"
                 )
         store = cls(create_store_engine(chosen), home_path)
         try:
-            current = migrate.current_revision(store.engine)
-        except sa.exc.OperationalError as error:
+            current = store.current_revision()
+        except StoreError:
             store.dispose()
-            raise StoreError(
-                f"cannot connect to the governance store at {display_url(store.engine.url)!r}: "
-                f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
-            ) from None
+            raise
         if current is None:
             store.dispose()
             raise StoreError(
@@ -117,20 +131,13 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
                 "version): wrong database, or its tables were dropped; run `governance db "
                 "upgrade` only if it is meant to be a new, empty store"
             )
-        if current != migrate.head_revision():
+        if upgrade and current != migrate.head_revision():
             store.ensure_schema()
         return store
 
     def ensure_schema(self) -> None:
         """Apply pending migrations; cheap when the schema is already at head."""
-        try:
-            current = migrate.current_revision(self.engine)
-        except sa.exc.OperationalError as error:
-            raise StoreError(
-                f"cannot connect to the governance store at {display_url(self.engine.url)!r}: "
-                f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
-            ) from None
-        if current != migrate.head_revision():
+        if self.current_revision() != migrate.head_revision():
             migrate.upgrade(self.engine)
 
     def dispose(self) -> None:

@@ -51,3 +51,16 @@ def test_lists_recorded_alerts_and_requeues_failed_ones(tmp_path: Path) -> None:
     assert "pending" in runner.invoke(main, ["alerts", "--database-url", url]).output
     assert store.recent_events(action="alert.requeued")[-1].actor == "erin"
     store.dispose()
+
+
+def test_requeue_needs_a_declared_person_and_a_refusal_is_recorded(tmp_path: Path) -> None:
+    store = GovernanceStore.open(None, tmp_path)
+    url = f"sqlite:///{tmp_path / 'governance.db'}"
+    result = CliRunner().invoke(
+        main, ["alerts", "--requeue-failed", "--user", "ghost", "--database-url", url]
+    )
+    assert result.exit_code == 1
+    assert "cannot requeue alerts: unknown user 'ghost'" in result.output
+    (denied,) = store.recent_events(action="access.denied")
+    assert (denied.actor, denied.payload["permission"]) == ("ghost", "audit.read")
+    store.dispose()

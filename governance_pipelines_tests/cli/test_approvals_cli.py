@@ -222,6 +222,7 @@ def test_promote_refuses_a_version_missing_a_required_check(
 
 
 def test_history_without_transitions(home: Path, store: GovernanceStore) -> None:
+    add_version(store, "churn")
     result = run(home, "history", "churn")
     assert result.exit_code == 0
     assert "churn has no stage transitions" in result.output

@@ -121,3 +121,32 @@ def test_demo_exits_non_zero_when_a_gate_fails(
     result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "h"), "--days", "0"])
     assert result.exit_code == 1
     assert "FAILED training_snapshot_schema_valid" in result.output
+
+
+def test_reading_commands_refuse_a_store_that_does_not_exist(tmp_path) -> None:
+    """A mistyped --home used to create an empty store and answer about nothing (exit 0)."""
+    nowhere = str(tmp_path / "nowhere")
+    for command in (["history", "credit_default"], ["audit", "log"], ["alerts"]):
+        result = CliRunner().invoke(main, [*command, "--home", nowhere])
+        assert result.exit_code == 1, (command, result.output)
+        assert "there is no governance store" in result.output
+    assert not (tmp_path / "nowhere" / "governance.db").exists()
+
+
+def test_history_of_an_unknown_model_is_an_error(tmp_path) -> None:
+    from governance_pipelines.store import GovernanceStore
+
+    GovernanceStore.open(None, tmp_path).dispose()
+    result = CliRunner().invoke(main, ["history", "nope", "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "model 'nope' has no registered versions in this store" in result.output
+
+
+@pytest.mark.parametrize("command", [["db", "current"], ["db", "upgrade"], ["audit", "verify"]])
+def test_an_unreachable_server_is_one_line_not_a_traceback(command: list[str]) -> None:
+    url = "postgresql+psycopg2://u:secret@127.0.0.1:1/x"
+    result = CliRunner().invoke(main, [*command, "--database-url", url])
+    assert result.exit_code == 1
+    assert "cannot connect to the governance store" in result.output
+    assert "Traceback" not in result.output
+    assert "secret" not in result.output

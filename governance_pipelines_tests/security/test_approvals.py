@@ -385,3 +385,16 @@ def test_a_version_whose_gates_failed_cannot_be_approved_only_rejected(
     assert access_rows(store)[-1].allowed is False
     rejected = workflow.approve(store, config, "churn", version, "bob", "metric too low", "reject")
     assert rejected.decision == "reject"
+
+
+@pytest.mark.parametrize("version", [2**63, 2**64 + 1, 0, -3])
+def test_a_version_past_any_integer_is_unknown_and_audited(
+    store: GovernanceStore, config: GovernanceConfig, version: int
+) -> None:
+    add_version(store)
+    with pytest.raises(UnknownRecordError, match=r"has no version .* \(registered versions: 1\)"):
+        workflow.approve(store, config, "churn", version, "bob")
+    denied = access_rows(store)[-1]
+    assert (denied.allowed, denied.user_name) == (False, "bob")
+    with pytest.raises(UnknownRecordError):
+        workflow.promote(store, config, "churn", version, "production", "frank")
