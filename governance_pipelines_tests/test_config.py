@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from governance_pipelines.cli import main
 from governance_pipelines.config import (
@@ -269,3 +271,63 @@ def test_validate_prints_the_roles_in_force(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "admin: model.view, model.call" in result.output
     assert "model.promote" in result.output.split("admin:")[1].splitlines()[0]
+
+
+# --- property: no governance file gives a traceback ---------------------------------------
+
+
+_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+)
+_VALUE = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_change_to_a_valid_file_loads_or_is_a_config_error(data: st.DataObject) -> None:
+    raw = _demo_raw()
+    path = data.draw(st.sampled_from(_paths(raw)[1:]))
+    parent = raw
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(_VALUE)
+    assert all(isinstance(p, str) and p for p in _outcome(yaml.safe_dump(raw)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=200))
+def test_any_text_loads_or_is_a_config_error(text: str) -> None:
+    _outcome(text)
+
+
+def _outcome(text: str) -> list[str]:
+    """[] when the text loads; the problems of the ConfigError otherwise (never another error)."""
+    try:
+        parse_config(text)
+    except ConfigError as error:
+        problems = list(error.problems)
+        if not problems:
+            raise AssertionError("a ConfigError without a problem") from error
+        return problems
+    return []

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._text import shown, shown_name
 
 if TYPE_CHECKING:
     from governance_pipelines.store import GovernanceStore
@@ -60,17 +61,17 @@ def alerts(
         click.echo("no alerts" + (f" for model {model_name!r}" if model_name else ""))
         return
     for record in records:
-        subject = record.model_name or "-"
+        subject = shown_name(record.model_name or "-")
         if record.version is not None:
             subject += f" v{record.version}"
         state = record.status + (f" ({record.attempts} attempts)" if record.attempts > 1 else "")
         click.echo(
             f"#{record.id:<5} {_day(record.dedup_key)}  {record.kind:<13} {subject:<18} "
-            f"{state:<22} {record.channel or '-'}"
+            f"{state:<22} {shown_name(record.channel or '-')}"
         )
-        click.echo(f"       {record.message.splitlines()[0][:150]}")
+        click.echo(f"       {shown(record.message.splitlines()[0][:150])}")
         if record.last_error:
-            click.echo(f"       last error: {record.last_error[:150]}")
+            click.echo(f"       last error: {shown(record.last_error[:150])}")
 
 
 def _day(dedup_key: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._text import shown, shown_name
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
@@ -286,8 +287,8 @@ def _reason(transition: StageTransition) -> str:
 def _transition_text(transition: StageTransition, approvals: Sequence[Approval]) -> str:
     verb = "promoted" if transition.stage != "archived" else "archived"
     return (
-        f"{verb} {transition.created_at:%Y-%m-%d} by {transition.user}: {_reason(transition)}"
-        f"{_approvals_text(approvals, transition.stage)}"
+        f"{verb} {transition.created_at:%Y-%m-%d} by {shown_name(transition.user)}: "
+        f"{shown(_reason(transition))}{_approvals_text(approvals, transition.stage)}"
     )
 
 
@@ -296,8 +297,8 @@ def _approvals_text(approvals: Sequence[Approval], stage: str) -> str:
         return ""
     if not approvals:
         return "; no approvals"
-    names = ", ".join(a.user for a in approvals)
-    notes = "; ".join(f"{a.user}: {a.note}" for a in approvals if a.note)
+    names = ", ".join(shown_name(a.user) for a in approvals)
+    notes = "; ".join(f"{shown_name(a.user)}: {shown(a.note)}" for a in approvals if a.note)
     return f"; approved by {names}" + (f" — {notes}" if notes else "")
 
 
@@ -345,6 +346,7 @@ def _model_names(store: GovernanceStore, config: GovernanceConfig) -> list[str]:
 
 
 def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    rows = [[shown(cell) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         click.echo(

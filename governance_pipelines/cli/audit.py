@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._text import shown, shown_name
 
 if TYPE_CHECKING:
     pass
@@ -193,17 +194,23 @@ def log_command(
                 )
             )
             continue
-        subject = event.model_name or "-"
+        # JSON lines escape by construction; the text listing must not let a stored string
+        # forge a line or pass a look-alike name off as a real one.
+        subject = shown_name(event.model_name or "-")
         if event.version is not None:
             subject += f" v{event.version}"
         details = ", ".join(
-            f"{k}={_short(v)}" for k, v in sorted(event.payload.items()) if k != "config"
+            f"{shown_name(k)}={_short(v)}"
+            for k, v in sorted(event.payload.items())
+            if k != "config"
         )
+        actor = shown_name(event.actor)
         click.echo(
-            f"#{event.seq:<5} {event.at[:19]}  {event.actor[:20]:<20} {event.action:<26} {subject:<18} {details}"
+            f"#{event.seq:<5} {event.at[:19]}  {actor[:20]:<20} {shown_name(event.action):<26} "
+            f"{subject:<18} {details}"
         )
 
 
 def _short(value: object) -> str:
-    text = str(value)
+    text = shown(value)
     return text[:12] + "…" if len(text) == 64 else (text if len(text) <= 60 else text[:57] + "...")

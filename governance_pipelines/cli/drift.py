@@ -85,11 +85,15 @@ def _table(report: Any) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     drifted = sum(c.drifted for c in report.columns)
-    verdict = "DATASET DRIFT" if report.dataset_drift else "no dataset drift"
     lines.append(
         f"\n{drifted}/{len(report.columns)} columns drifted (share {report.drift_share:.3f}, "
-        f"threshold {report.share_threshold:g}): {verdict} [profile {report.profile}]"
+        f"threshold {report.share_threshold:g}): {report.verdict} [profile {report.profile}]"
     )
+    if report.not_assessed and report.enough_data:
+        lines.append(
+            f"not assessed (fewer than {report.min_sample_size} current values): "
+            + ", ".join(report.not_assessed)
+        )
     return "\n".join(lines)
 
 

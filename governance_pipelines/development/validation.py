@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -66,17 +67,41 @@ def required_columns(data: DataConfig) -> list[str]:
 
 
 def build_schema(data: DataConfig) -> pa.DataFrameSchema:
-    """The pandera schema for a model's training data, from its declared column rules."""
+    """The pandera schema for a model's training data, from its declared column rules.
+
+    Every feature also must have values and no infinities, declared rules or not: an
+    all-null feature used to train (imputed to a constant) and pass every gate.
+    """
+    undeclared = ColumnSchema(nullable=True)
+    features = set(data.features)
     columns: dict[str, pa.Column] = {
-        name: pa.Column(nullable=True) for name in required_columns(data)
+        name: _column(name, data.columns.get(name, undeclared), feature=name in features)
+        for name in required_columns(data)
     }
     for name, rules in data.columns.items():
-        columns[name] = _column(name, rules)
+        if name not in columns:
+            columns[name] = _column(name, rules, feature=False)
     return pa.DataFrameSchema(columns, strict=data.strict_columns, name="training_data")
 
 
-def _column(name: str, rules: ColumnSchema) -> pa.Column:
-    checks: list[pa.Check] = []
+def _has_values(values: pd.Series) -> bool:
+    return bool(values.notna().any())
+
+
+def _finite(values: pd.Series) -> pd.Series | bool:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return ~np.isinf(values.astype(float))
+    return True
+
+
+_FEATURE_CHECKS = (
+    pa.Check(_has_values, name="has_values", error="the feature has no values (all null)"),
+    pa.Check(_finite, name="finite", error="infinite value"),
+)
+
+
+def _column(name: str, rules: ColumnSchema, *, feature: bool) -> pa.Column:
+    checks: list[pa.Check] = list(_FEATURE_CHECKS) if feature else []
     if rules.ge is not None:
         checks.append(pa.Check.ge(rules.ge))
     if rules.le is not None:

@@ -27,7 +27,7 @@ tests. Never imports dagster or pandas.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from governance_pipelines.operations.drift_reference import (
@@ -105,6 +105,9 @@ class DriftPolicy:
     drift_share: float = 0.5
     overrides: Mapping[str, ColumnOverride] = field(default_factory=dict)
     require_effect_size: bool = False
+    # Below this many current values a column gets no verdict (a 1-row window would
+    # otherwise report "no drift"); 30 is the usual floor for the tests' approximations.
+    min_sample_size: int = 30
     numeric_effect_threshold: float = 0.1
     categorical_effect_threshold: float = 0.1
     binary_effect_threshold: float = 0.2
@@ -139,6 +142,9 @@ class ColumnDrift:
     n_reference: int
     n_current: int
     n_unique: int
+    # False when the current window has fewer values than the policy's minimum: the
+    # statistics are shown, but no verdict is drawn from them.
+    assessed: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,26 @@ class DriftReport:
     dataset_drift: bool
     share_threshold: float
     profile: str
+    min_sample_size: int = 0
+
+    @property
+    def not_assessed(self) -> tuple[str, ...]:
+        """Columns with too few current values for a verdict."""
+        return tuple(c.column for c in self.columns if not c.assessed)
+
+    @property
+    def enough_data(self) -> bool:
+        """Whether any column could be assessed: "no drift" is never said about nothing."""
+        return any(c.assessed for c in self.columns)
+
+    @property
+    def verdict(self) -> str:
+        if not self.enough_data:
+            return (
+                f"NOT ENOUGH DATA (fewer than {self.min_sample_size} current values in every "
+                "column): drift not assessed"
+            )
+        return "DATASET DRIFT" if self.dataset_drift else "no dataset drift"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +183,8 @@ class DriftReport:
             "drift_share": self.drift_share,
             "share_threshold": self.share_threshold,
             "profile": self.profile,
+            "min_sample_size": self.min_sample_size,
+            "enough_data": self.enough_data,
             "columns": [asdict(c) for c in self.columns],
         }
 
@@ -169,6 +197,7 @@ class DriftReport:
             dataset_drift=record["dataset_drift"],
             share_threshold=record["share_threshold"],
             profile=record["profile"],
+            min_sample_size=record.get("min_sample_size", 0),
         )
 
 
@@ -322,15 +351,20 @@ def compute_drift(
         if state.needs_second_pass():
             for chunk in source.iter_column(name):
                 state.update_second_pass(chunk)
-        results.append(_column_drift(state, policy, method, threshold, counts, n_unique))
-    drifted = sum(c.drifted for c in results)
-    share = drifted / len(results) if results else 0.0
+        result = _column_drift(state, policy, method, threshold, counts, n_unique)
+        if result.n_current < policy.min_sample_size:
+            result = replace(result, drifted=False, assessed=False)
+        results.append(result)
+    assessed = [c for c in results if c.assessed]
+    drifted = sum(c.drifted for c in assessed)
+    share = drifted / len(assessed) if assessed else 0.0
     return DriftReport(
         columns=tuple(results),
         drift_share=share,
-        dataset_drift=bool(share >= policy.drift_share),
+        dataset_drift=bool(assessed) and bool(share >= policy.drift_share),
         share_threshold=policy.drift_share,
         profile=policy.profile,
+        min_sample_size=policy.min_sample_size,
     )
 
 

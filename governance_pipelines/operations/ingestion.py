@@ -15,8 +15,8 @@ so `sum(counts_by_reason.values()) == len(rejected)`:
 ====================  ===================================================================
 reason                the row...
 ====================  ===================================================================
-missing_metadata      has a null request_id, model_name, model_version, consumer_team or
-                      status
+missing_metadata      has a null or empty request_id, model_name, model_version,
+                      consumer_team or status
 duplicate_request_id  repeats a request_id seen earlier in the batch (the first is kept;
                       the log's primary key would otherwise refuse the whole batch)
 bad_timestamp         has a `requested_at` that is null or not a date/time
@@ -24,6 +24,8 @@ unknown_version       names a model version that is not registered (`known_versi
 bad_status            has a status other than 'ok' / 'error'
 bad_latency           has a negative, infinite or non-numeric `latency_ms` (null is
                       allowed: the schema lets a server omit it)
+bad_prediction        answered (status 'ok') with a null, NaN or infinite `prediction`, or
+                      for a classifier one outside [0, 1] (it holds P(positive class))
 unparsable_features   has a `features` payload that is null, not JSON, or not a JSON object
 missing_features      lacks a declared feature key (a key present with `null` is a missing
                       *value*, which models may legitimately receive, and decodes to NaN)
@@ -78,6 +80,7 @@ REASONS: tuple[str, ...] = (
     "unknown_version",
     "bad_status",
     "bad_latency",
+    "bad_prediction",
     "unparsable_features",
     "missing_features",
     "wrong_type",
@@ -120,6 +123,7 @@ def validate_inference_batch(
     features: list[str],
     known_versions: AbstractSet[int],
     categorical: AbstractSet[str] = frozenset(),
+    task: str | None = None,
 ) -> IngestionResult:
     """Split an inference-log batch into valid (decoded) and rejected (reasoned) rows.
 
@@ -127,16 +131,23 @@ def validate_inference_batch(
     names those that are not numbers (strings, booleans, ISO dates) and so are only
     checked to be scalars. Every other feature must be a finite JSON number (booleans
     count as 0/1, as pandas treats bool training columns); `NaN`/`null` is a missing value.
+    `task` ("classification" / "regression") sets what `prediction` must hold.
     """
     _check_frame(frame, features, categorical)
     n = len(frame)
     reasons = _Reasons(n)
 
-    # 1. identity columns
-    nulls = frame[list(_IDENTITY_COLUMNS)].isna().to_numpy()
+    # 1. identity columns (an empty or blank string identifies nothing either)
+    identity = frame[list(_IDENTITY_COLUMNS)]
+    blank = identity.apply(
+        lambda c: c.astype(str).str.strip().eq("") if c.dtype == object else False
+    )
+    nulls = (identity.isna() | blank.astype(bool)).to_numpy()
     names = np.array(_IDENTITY_COLUMNS, dtype=object)
     reasons.reject(
-        nulls.any(axis=1), "missing_metadata", lambda i: f"null {', '.join(names[nulls[i]])}"
+        nulls.any(axis=1),
+        "missing_metadata",
+        lambda i: f"null or empty {', '.join(names[nulls[i]])}",
     )
 
     # 1b. a request id seen earlier in the batch (the log's primary key would refuse the
@@ -186,6 +197,26 @@ def validate_inference_batch(
         "bad_latency",
         lambda i: (
             f"latency_ms {_shown(frame['latency_ms'].iat[i])} is not a non-negative finite number"
+        ),
+    )
+
+    # 5b. prediction: what an answered request returned must be a finite number, and for a
+    # classifier the served P(positive class), in [0, 1]; a failed request may have none
+    prediction = (
+        _reals(frame["prediction"]) if "prediction" in frame else np.full(n, np.nan, dtype=float)
+    )
+    answered = frame["status"].eq("ok").to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad_prediction = answered & ~np.isfinite(prediction)
+        if task == "classification":
+            bad_prediction |= answered & ~((prediction >= 0) & (prediction <= 1))
+    expected = "a probability in [0, 1]" if task == "classification" else "a finite number"
+    reasons.reject(
+        bad_prediction,
+        "bad_prediction",
+        lambda i: (
+            f"prediction {_shown(frame['prediction'].iat[i]) if 'prediction' in frame else 'missing'}"
+            f" of an answered request is not {expected}"
         ),
     )
 

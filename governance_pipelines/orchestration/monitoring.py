@@ -104,6 +104,7 @@ def build_monitoring_definitions(
             features=list(model.data.features),
             known_versions={v.version for v in versions},
             categorical=categorical,
+            task=model.training.task,
         )
         folder = monitoring_folder(store, model, "inference")
         result.valid.to_parquet(folder / f"{day}.parquet")
@@ -229,7 +230,15 @@ def build_monitoring_definitions(
             f"threshold {report.share_threshold:.2f})"
             + (f": {', '.join(drifted)}" if drifted else "")
         )
-        passed = not report.dataset_drift
+        if report.not_assessed:
+            summary += f"; not assessed (fewer than {report.min_sample_size} values): " + ", ".join(
+                report.not_assessed
+            )
+        if not report.enough_data:
+            summary = f"{report.verdict}; {len(valid)} requests that day"
+        # Too little traffic to judge fails the (WARN) check: "no drift" would be a claim
+        # about data that was not there.
+        passed = report.enough_data and not report.dataset_drift
         rows = [
             {
                 "column": c.column,

@@ -121,3 +121,27 @@ def test_a_declared_category_accepts_strings_from_every_source_kind(tmp_path) ->
         assert report.passed, report.summary
     wrong = frame.assign(region=["north", "west", "north", "east"])
     assert not validate_frame(wrong, schema).passed  # the values are still checked
+
+
+def test_an_all_null_feature_and_infinite_values_fail_the_gate() -> None:
+    """An all-NaN feature used to train (imputed to a constant) and pass every gate."""
+    schema = build_schema(_data_config())
+    frame = _frame().assign(income=np.nan)
+    report = validate_frame(frame, schema)
+    assert not report.passed
+    assert [(v.column, v.check) for v in report.violations] == [
+        ("income", "the feature has no values (all null)")
+    ]
+    frame = _frame().assign(income=[1.0, np.inf, 3.0, -np.inf])
+    (violation,) = validate_frame(frame, schema).violations
+    assert (violation.column, violation.check, violation.failures) == (
+        "income",
+        "infinite value",
+        2,
+    )
+
+
+def test_a_declared_sensitive_attribute_missing_from_the_data_is_named() -> None:
+    report = validate_frame(_frame().drop(columns=["gender"]), build_schema(_data_config()))
+    assert not report.passed
+    assert [v.column for v in report.violations] == ["gender"]

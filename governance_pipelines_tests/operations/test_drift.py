@@ -283,3 +283,29 @@ def test_sorted_helpers_match_numpy():
         np.testing.assert_array_equal(psi_bin_counts(values, edges), binned)
         compressed = psi_bin_counts(distinct, edges, cumulative)
         np.testing.assert_array_equal(compressed, binned)
+
+
+def test_a_window_too_small_is_not_enough_data_never_no_drift():
+    rng = np.random.default_rng(7)
+    profile = ReferenceProfile.from_frame({"x": rng.normal(size=500), "y": rng.normal(size=500)})
+    report = compute_drift(profile, {"x": np.array([0.1]), "y": np.array([0.2])})
+    assert not report.enough_data
+    assert not report.dataset_drift
+    assert report.verdict.startswith("NOT ENOUGH DATA")
+    assert report.not_assessed == ("x", "y")
+    again = DriftReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.verdict == report.verdict
+
+
+def test_a_sparse_column_is_not_assessed_while_the_others_are():
+    rng = np.random.default_rng(8)
+    ref = {"x": rng.normal(size=500), "y": rng.normal(size=500)}
+    sparse = np.full(400, np.nan)
+    sparse[:5] = 0.0
+    report = compute_drift(
+        ReferenceProfile.from_frame(ref), {"x": rng.normal(3, 1, 400), "y": sparse}
+    )
+    assert report.enough_data
+    assert report.not_assessed == ("y",)
+    assert report.dataset_drift  # judged on x alone: 1 of 1 assessed columns drifted
+    assert report.drift_share == 1.0

@@ -37,10 +37,22 @@ def _row(i: int, **overrides: object) -> dict[str, object]:
     return row
 
 
-def _validate(rows: list[dict[str, object]]):
+def _validate(rows: list[dict[str, object]], task: str = "classification"):
     return validate_inference_batch(
-        pd.DataFrame(rows), features=FEATURES, known_versions={1, 2}, categorical=CATEGORICAL
+        pd.DataFrame(rows),
+        features=FEATURES,
+        known_versions={1, 2},
+        categorical=CATEGORICAL,
+        task=task,
     )
+
+
+def test_a_failed_request_needs_no_prediction_and_regression_any_finite_one() -> None:
+    failed = _row(1, status="error", prediction=None)
+    assert _validate([_row(0), failed]).rejected.empty
+    assert _validate([_row(0, prediction=1234.5)], task="regression").rejected.empty
+    (reason,) = _validate([_row(0, prediction=float("inf"))], task="regression").rejected["reason"]
+    assert reason == "bad_prediction"
 
 
 def test_clean_batch_decodes_features_into_typed_columns() -> None:
@@ -61,7 +73,14 @@ def test_clean_batch_decodes_features_into_typed_columns() -> None:
 @pytest.mark.parametrize(
     ("overrides", "reason", "detail"),
     [
-        ({"request_id": None}, "missing_metadata", "null request_id"),
+        ({"request_id": None}, "missing_metadata", "null or empty request_id"),
+        ({"consumer_team": ""}, "missing_metadata", "null or empty consumer_team"),
+        ({"consumer_team": "  "}, "missing_metadata", "consumer_team"),
+        ({"prediction": None}, "bad_prediction", "of an answered request is not a probability"),
+        ({"prediction": float("nan")}, "bad_prediction", "not a probability in [0, 1]"),
+        ({"prediction": float("inf")}, "bad_prediction", "inf"),
+        ({"prediction": 1.7}, "bad_prediction", "1.7 of an answered request"),
+        ({"prediction": -0.2}, "bad_prediction", "-0.2"),
         ({"request_id": "r0"}, "duplicate_request_id", "'r0' appears earlier"),
         ({"requested_at": "not a time"}, "bad_timestamp", "'not a time'"),
         ({"model_version": 7}, "unknown_version", "7 is not registered (known: 1, 2)"),
