@@ -9,12 +9,14 @@ from governance_pipelines.orchestration.resources import GovernanceStoreResource
 
 
 def build_audit_trail_definitions(
-    written_by: Sequence[dg.AssetKey] = (),
+    after: Sequence[dg.AssetKey] = (),
 ) -> dg.Definitions:
     """The audit log asset and its chain check.
 
-    `written_by` are the assets whose runs append audit events: the check depends on them
-    so that, in a run that materializes them, it verifies the chain after their events.
+    `after` are assets the check runs after in a run that materializes them. They must be
+    assets no governance gate can skip (the models' training snapshots): a check that
+    depended on every model's assets was skipped for all models as soon as one model
+    failed a blocking gate. The nightly audit re-verifies the whole chain every day.
     """
     audit_log = dg.AssetSpec(
         key=naming.governance_asset_key(naming.AUDIT_LOG),
@@ -29,7 +31,7 @@ def build_audit_trail_definitions(
     @dg.asset_check(
         asset=audit_log.key,
         name=naming.AUDIT_CHAIN_INTACT,
-        additional_deps=list(written_by),
+        additional_deps=list(after),
         description="Every audit event still hashes to its recorded value and follows the one before it.",
     )
     def audit_chain_intact(

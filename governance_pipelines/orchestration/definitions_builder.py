@@ -52,7 +52,9 @@ def build_definitions(
     return dg.Definitions.merge(
         *development,
         *monitoring,
-        build_audit_trail_definitions(written_by=unpartitioned),
+        build_audit_trail_definitions(
+            after=[naming.model_asset_key(m.name, naming.TRAINING_SNAPSHOT) for m in config.models]
+        ),
         build_nightly_audit_definitions(config, partitions),
         dg.Definitions(
             jobs=[development_job],

@@ -82,6 +82,9 @@ def _run(
     return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or None)
 
 
+AUDIT_CHAIN_CHECK = "audit_log_chain_intact"
+
+
 def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == VERSION}
 
@@ -177,6 +180,11 @@ def test_a_too_weak_model_fails_the_metric_gate(resource: GovernanceStoreResourc
         assert not metric.passed
         assert "does not meet the required >= 0.8000" in metric.metadata["summary"].value
         assert CARD not in _materialized(result)
+        # One model's failed gate must not skip the audit-chain check (it used to, for all).
+        (chain,) = [
+            e for e in result.get_asset_check_evaluations() if e.check_name == AUDIT_CHAIN_CHECK
+        ]
+        assert chain.passed
 
 
 def test_a_biased_model_fails_the_fairness_gate(resource: GovernanceStoreResource) -> None:

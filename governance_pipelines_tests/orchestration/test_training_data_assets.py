@@ -29,7 +29,7 @@ def _data_governance_job(
     model_defs = build_training_data_definitions(config, config.model("loans"))
     return dg.Definitions.merge(
         model_defs,
-        build_audit_trail_definitions(written_by=[SNAPSHOT, PROFILE]),
+        build_audit_trail_definitions(after=[SNAPSHOT, PROFILE]),
         dg.Definitions(resources={"governance_store": resource}),
     ).resolve_implicit_global_asset_job_def()
 
