@@ -5,7 +5,7 @@ Kept dependency-free so that what the UI shows is exactly what the store recorde
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -37,3 +37,10 @@ def _cell(value: object) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def clauses(parts: Iterable[object]) -> str:
+    """Sentences joined into one line of clauses: "a; b; c" — never "a.; b." when the parts
+    are full sentences (library messages and findings end with a period)."""
+    texts = [str(part).strip().rstrip(".").rstrip() for part in parts]
+    return "; ".join(text for text in texts if text)

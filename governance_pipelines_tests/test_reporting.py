@@ -27,3 +27,13 @@ def test_bar_chart_sorts_and_scales_bars() -> None:
     assert chart[2].endswith("0.200 drifted")
     assert chart[3].count("█") == 2  # 0.05 / 0.2 of the width, rounded
     assert "█" not in chart[4]
+
+
+def test_clauses_never_end_a_clause_with_a_period() -> None:
+    from governance_pipelines.reporting import clauses
+
+    findings = ["The model saw the future of its test cases. Split by time.", "Overlap 3%.", ""]
+    assert clauses(findings) == (
+        "The model saw the future of its test cases. Split by time; Overlap 3%"
+    )
+    assert ".;" not in clauses(["a.", "b."])

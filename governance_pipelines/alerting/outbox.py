@@ -431,11 +431,14 @@ def list_alerts(
     model: str | None = None,
     status: AlertStatus | str | None = None,
     limit: int = 50,
+    kind: AlertKind | str | None = None,
 ) -> list[AlertRecord]:
     """Newest first, for display; includes alerts that were never sent (and why)."""
     query = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
     if model is not None:
         query = query.where(alerts.c.model_name == model)
+    if kind is not None:
+        query = query.where(alerts.c.kind == str(AlertKind(kind)))
     if status is not None:
         query = query.where(alerts.c.status == AlertStatus(status).value)
     with store.engine.connect() as connection:

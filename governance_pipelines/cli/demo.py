@@ -108,7 +108,11 @@ def _print_monitoring(monitoring) -> None:
         degraded = monitoring.degraded_days.get(model_name, [])
         if degraded:
             click.echo(f"    performance below tolerance on: {', '.join(degraded)}")
-    click.echo(f"  alerts raised: {monitoring.alerts_raised} ({monitoring.delivery})")
+    click.echo(
+        f"  alerts raised: {monitoring.alerts_raised} about monitoring, plus "
+        f"{monitoring.audit_summaries} nightly audit summaries ({monitoring.delivery}; "
+        "`governance alerts` lists them all)"
+    )
     if monitoring.failed_nights:
         click.echo(
             f"  nightly audit run FAILED on: {', '.join(monitoring.failed_nights)} "

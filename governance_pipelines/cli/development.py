@@ -41,7 +41,7 @@ def reproduce(
             registered = verified_version(
                 store, model_name, version, actor=user, purpose="reproduce"
             )
-            snapshot = store.get_snapshot(registered.snapshot_id)
+            snapshot = store.get_snapshot(registered.snapshot_id, model_name)
             frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
             artifact = read_artifact(registered.artifact_path)
         except (StoreError, SnapshotError, FileNotFoundError) as error:

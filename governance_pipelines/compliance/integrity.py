@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from governance_pipelines.canonical import file_sha256
+from governance_pipelines.reporting import clauses
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.audit import verify_chain
 from governance_pipelines.store.bindings import BindingCollector, BindingProblem, describe
 from governance_pipelines.store.inference_log import verify_seals
-from governance_pipelines.store.schema import data_snapshots, model_versions
+from governance_pipelines.store.schema import model_snapshots, model_versions
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class IntegrityReport:
         if self.passed:
             return f"{chain}; {checked} verified"
         found = [p for p in self.problems if not p.startswith("audit chain broken")]
-        return f"{chain}; {checked} checked, {len(found)} FAILED: " + "; ".join(found)
+        return f"{chain}; {checked} checked, {len(found)} FAILED: " + clauses(found)
 
 
 def verify_store(store: GovernanceStore, *, files: bool = True) -> IntegrityReport:
@@ -87,9 +88,10 @@ def verify_store(store: GovernanceStore, *, files: bool = True) -> IntegrityRepo
             # forged: report the break, and only what the verified part contradicts.
             record_problems = [p for p in record_problems if p.kind != "forged"]
         seals_checked, seal_problems = verify_seals(connection)
+        # Every model's own file of a snapshot (shared content lives in one file per model).
         snapshots = connection.execute(
             sa.select(
-                data_snapshots.c.snapshot_id, data_snapshots.c.model_name, data_snapshots.c.path
+                model_snapshots.c.snapshot_id, model_snapshots.c.model_name, model_snapshots.c.path
             )
         ).all()
         artifacts = connection.execute(

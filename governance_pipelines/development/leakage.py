@@ -31,6 +31,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from governance_pipelines.development.training import TrainedModel, TrainingSpec
+from governance_pipelines.reporting import clauses
 
 
 class LeakageCheckError(ValueError):
@@ -91,7 +92,7 @@ class LeakageResult:
     def summary(self) -> str:
         """What passed and, just as plainly, what was not checked."""
         if not self.passed:
-            return "; ".join(self.findings)
+            return clauses(self.findings)
         done = {
             "overlap": "no train/test overlap",
             "target_leakage": "no implausibly predictive feature",

@@ -28,6 +28,7 @@ from governance_pipelines.development.fairness import FairnessError, assess_mode
 from governance_pipelines.development.leakage import check_leakage
 from governance_pipelines.development.reproducibility import check_reproducibility
 from governance_pipelines.development.training import TrainedModel
+from governance_pipelines.reporting import clauses
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,7 @@ def reproducible(review: VersionUnderReview) -> CheckOutcome:
             else f"retrained from the record alone: metrics within {review.model.training.reproducibility_tolerance}"
         )
     else:
-        summary = (
-            "; ".join(result.findings) or "the retrained model differs from the registered one"
-        )
+        summary = clauses(result.findings) or "the retrained model differs from the registered one"
     return CheckOutcome(
         REPRODUCIBLE,
         result.passed,
@@ -138,7 +137,7 @@ def explainable(review: VersionUnderReview) -> CheckOutcome:
     return CheckOutcome(
         EXPLAINABLE,
         result.passed,
-        summary if result.passed else "; ".join(result.findings),
+        summary if result.passed else clauses(result.findings),
         {
             "metric": result.metric,
             "baseline_score": result.baseline_score,
@@ -172,7 +171,7 @@ def fair(review: VersionUnderReview) -> CheckOutcome:
     return CheckOutcome(
         FAIR,
         result.passed,
-        gaps if result.passed else "; ".join(result.findings),
+        gaps if result.passed else clauses(result.findings),
         {
             "attributes": [
                 {

@@ -40,7 +40,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,7 +57,6 @@ __all__ = [
     "alerts_pending_sample",
     "check_sample",
     "drift_samples",
-    "format_value",
     "ingestion_samples",
     "performance_samples",
     "render_openmetrics",
@@ -158,82 +157,63 @@ def render_openmetrics(samples: Iterable[MetricSample]) -> str:
     Serve with `OPENMETRICS_CONTENT_TYPE`. Families appear in first-seen order, samples
     in input order; a family's samples are grouped even if the input interleaves them.
     """
-    return _render(samples, openmetrics=True)
+    from prometheus_client.openmetrics.exposition import generate_latest
+
+    return generate_latest(_Exposition(_families(samples))).decode("utf-8")
 
 
 def render_prometheus(samples: Iterable[MetricSample]) -> str:
     """The classic Prometheus text format 0.0.4 (for collectors that predate OpenMetrics).
 
-    Differences from OpenMetrics: no ``# EOF``, counters keep their ``_total`` name in
-    ``# HELP``/``# TYPE``, timestamps are integer milliseconds, HELP escapes no quotes.
+    Rendered by `prometheus_client`, the reference implementation, so escaping, special
+    values and timestamps (integer milliseconds here) are exactly what scrapers expect.
     """
-    return _render(samples, openmetrics=False)
+    from prometheus_client.exposition import generate_latest
+
+    return generate_latest(_Exposition(_families(samples))).decode("utf-8")
 
 
-def _render(samples: Iterable[MetricSample], *, openmetrics: bool) -> str:
-    families: dict[str, list[MetricSample]] = {}
+class _Exposition:
+    """A one-shot `prometheus_client` collector over already-validated families."""
+
+    def __init__(self, families: list[Any]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Any]:
+        return iter(self._families)
+
+
+def _families(samples: Iterable[MetricSample]) -> list[Any]:
+    """Group samples into `prometheus_client` metric families, refusing what no scraper
+    could read unambiguously (a family declared twice, a series given twice)."""
+    from prometheus_client.metrics_core import Metric
+
+    families: dict[str, Metric] = {}
+    seen: dict[str, set[tuple[tuple[str, str], ...]]] = {}
     for sample in samples:
         if not isinstance(sample, MetricSample):
             raise MetricExportError(f"expected MetricSample objects, got {type(sample).__name__}")
-        group = families.setdefault(sample.family, [])
-        if group and (group[0].type, group[0].help) != (sample.type, sample.help):
+        family = families.get(sample.family)
+        if family is None:
+            family = families[sample.family] = Metric(sample.family, sample.help, sample.type)
+            seen[sample.family] = set()
+        elif (family.type, family.documentation) != (sample.type, sample.help):
             raise MetricExportError(
                 f"metric family {sample.family!r} is declared twice with different type or "
-                f"help ({group[0].type!r}/{group[0].help!r} vs {sample.type!r}/{sample.help!r})"
+                f"help ({family.type!r}/{family.documentation!r} vs "
+                f"{sample.type!r}/{sample.help!r})"
             )
-        group.append(sample)
-    lines: list[str] = []
-    for family, group in families.items():
-        first = group[0]
-        header = family if openmetrics or first.type != "counter" else family + "_total"
-        lines.append(f"# HELP {header} {_escape_help(first.help, openmetrics)}")
-        lines.append(f"# TYPE {header} {first.type}")
-        seen: set[tuple[tuple[str, str], ...]] = set()
-        for sample in group:
-            if sample._label_items in seen:
-                raise MetricExportError(
-                    f"metric {family!r} has two samples with labels {dict(sample.labels)}; "
-                    "each series may appear once per exposition"
-                )
-            seen.add(sample._label_items)
-            lines.append(_sample_line(sample, openmetrics))
-    if openmetrics:
-        lines.append("# EOF")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def _sample_line(sample: MetricSample, openmetrics: bool) -> str:
-    name = sample.family + "_total" if sample.type == "counter" else sample.name
-    labels = ",".join(f'{key}="{_escape_label(value)}"' for key, value in sample._label_items)
-    line = f"{name}{{{labels}}} " if labels else f"{name} "
-    line += format_value(sample.value)
-    if sample.timestamp is not None:
-        if openmetrics:
-            line += f" {format_value(sample.timestamp)}"
-        else:
-            line += f" {round(sample.timestamp * 1000)}"
-    return line
-
-
-def format_value(value: float) -> str:
-    """A number as both formats expect: ``NaN``, ``+Inf``, ``-Inf``, ints without ``.0``."""
-    if isinstance(value, Integral):
-        return str(int(value))
-    number = float(value)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "+Inf" if number > 0 else "-Inf"
-    return repr(number)
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _escape_help(text: str, openmetrics: bool) -> str:
-    text = text.replace("\\", "\\\\").replace("\n", "\\n")
-    return text.replace('"', '\\"') if openmetrics else text
+        if sample._label_items in seen[sample.family]:
+            raise MetricExportError(
+                f"metric {sample.family!r} has two samples with labels {dict(sample.labels)}; "
+                "each series may appear once per exposition"
+            )
+        seen[sample.family].add(sample._label_items)
+        name = sample.family + "_total" if sample.type == "counter" else sample.name
+        family.add_sample(
+            name, dict(sample._label_items), float(sample.value), timestamp=sample.timestamp
+        )
+    return list(families.values())
 
 
 # --- builders for the governance reports (the naming scheme above) ----------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 import dagster as dg
 
+from governance_pipelines.alerting.outbox import list_alerts
 from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import (
@@ -81,7 +82,8 @@ class MonitoringOutcome:
     drift_days: dict[str, list[tuple[str, list[str]]]]
     sla_breach_days: dict[str, list[str]]
     degraded_days: dict[str, list[str]]
-    alerts_raised: int
+    alerts_raised: int  # monitoring alerts (drift, performance, SLA, failed checks)
+    audit_summaries: int  # the nightly audits' summaries, also in the outbox
     delivery: str
     failed_nights: list[str]  # days whose nightly run failed: the demo did not succeed
 
@@ -253,6 +255,7 @@ def _simulate_and_monitor(
         )
         if not run.success:
             failed_nights.append(day)
+    summaries = len(list_alerts(store, status=None, limit=1_000_000, kind="audit_summary"))
     results = store.check_results_after(first_new_result, limit=1_000_000)
     raised, delivery = raise_and_deliver(
         store,
@@ -272,6 +275,7 @@ def _simulate_and_monitor(
             for k, v in _failing_days(results, naming.PERFORMANCE_WITHIN_TOLERANCE).items()
         },
         alerts_raised=raised,
+        audit_summaries=summaries,
         delivery=delivery,
         failed_nights=failed_nights,
     )

@@ -68,7 +68,7 @@ def build_model_development_definitions(
         Unchanged inputs (snapshot, declared spec, code commit) reuse the registered version.
         """
         store = governance_store.store
-        snapshot = store.get_snapshot(materialized_snapshot_id(context, snapshot_key))
+        snapshot = store.get_snapshot(materialized_snapshot_id(context, snapshot_key), model.name)
         frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
         spec = specs.training_spec(model, frame)
         code = capture_code_version()
@@ -125,7 +125,7 @@ def build_model_development_definitions(
         store = governance_store.store
         version = materialized_version(context, version_key)
         review = review_version(store, model, version)
-        snapshot = store.get_snapshot(review.record["data"]["snapshot_id"])
+        snapshot = store.get_snapshot(review.record["data"]["snapshot_id"], model.name)
         checks_evidence = [
             {
                 "check": c.check_name,
@@ -261,7 +261,7 @@ def materialized_version(
 
 def review_version(store: GovernanceStore, model: ModelConfig, version: int) -> VersionUnderReview:
     registered = store.get_model_version(model.name, version)
-    snapshot = store.get_snapshot(registered.snapshot_id)
+    snapshot = store.get_snapshot(registered.snapshot_id, model.name)
     frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
     trained = restore_trained_model(
         frame, registered.record, read_artifact(registered.artifact_path)

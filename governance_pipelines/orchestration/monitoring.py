@@ -36,7 +36,7 @@ from governance_pipelines.orchestration.model_development import (
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import model_owners
 from governance_pipelines.orchestration.verdicts import check_verdict
-from governance_pipelines.reporting import bar_chart, markdown_table
+from governance_pipelines.reporting import bar_chart, clauses, markdown_table
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
 
@@ -359,7 +359,7 @@ def build_monitoring_definitions(
         store = governance_store.store
         day = _day(context)
         report = sla_report(_day_rows(store, model, day), model.sla, day=day)
-        summary = "within SLA" if report.passed else "; ".join(report.breaches)
+        summary = "within SLA" if report.passed else clauses(report.breaches)
         if report.requests == 0:
             summary = "no requests this day"
         figures = {

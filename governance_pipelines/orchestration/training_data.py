@@ -121,7 +121,9 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(
+            materialized_snapshot_id(context, training_snapshot.key), model.name
+        )
         intact = verify_snapshot(snapshot.path, snapshot.snapshot_id)
         summary = (
             "file hash matches the snapshot id"
@@ -150,7 +152,9 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(
+            materialized_snapshot_id(context, training_snapshot.key), model.name
+        )
         try:
             frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
         except SnapshotError as error:
@@ -192,7 +196,9 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
     ) -> dg.MaterializeResult:
         """Per-column statistics of the validated snapshot, for reviewers and model cards."""
         store = governance_store.store
-        snapshot = store.get_snapshot(materialized_snapshot_id(context, training_snapshot.key))
+        snapshot = store.get_snapshot(
+            materialized_snapshot_id(context, training_snapshot.key), model.name
+        )
         profiles = profile_frame(read_snapshot(snapshot.path, snapshot.snapshot_id))
         path = Path(snapshot.path).with_suffix(".profile.json")
         if not path.exists():

@@ -43,6 +43,7 @@ from governance_pipelines.alerting.messages import AlertKind
 from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.canonical import file_sha256
 from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
+from governance_pipelines.reporting import clauses
 from governance_pipelines.security.promotion_state import (
     APPROVE,
     ARCHIVED,
@@ -192,7 +193,7 @@ def approve(
         if failed:
             reason = (
                 "its blocking checks failed, so an approval could not count towards production: "
-                + "; ".join(failed)
+                + clauses(failed)
                 + " — or record a rejection with a note (`--reject --note …`)"
             )
             return guard.deny(reason, PromotionBlocked(f"{refused}: {reason}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,12 @@ from governance_pipelines.store import audit
 from governance_pipelines.store._time import _now, _utc
 from governance_pipelines.store.bindings import insert_bound
 from governance_pipelines.store.errors import UnknownRecordError
-from governance_pipelines.store.schema import data_snapshots, model_versions, models
+from governance_pipelines.store.schema import (
+    data_snapshots,
+    model_snapshots,
+    model_versions,
+    models,
+)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,9 @@ class ModelRecordsMixin:
                 sa.select(data_snapshots).where(data_snapshots.c.snapshot_id == snapshot_id)
             ).one_or_none()
             if existing is not None:
-                return _snapshot(existing), False
+                # Shared content: this model's own taking of it is still its own record.
+                _record_use(connection, snapshot_id, model_name, path, source, actor)
+                return _own(connection, existing, model_name), False
             values = {
                 "snapshot_id": snapshot_id,
                 "model_name": model_name,
@@ -156,32 +163,39 @@ class ModelRecordsMixin:
                     "path": path,
                 },
             )
-            return _snapshot(row), True
+            _record_use(connection, snapshot_id, model_name, path, source, actor)
+            return _own(connection, row, model_name), True
 
         return self._write(work)
 
-    def get_snapshot(self, snapshot_id: str) -> SnapshotRecord:
+    def get_snapshot(self, snapshot_id: str, model_name: str | None = None) -> SnapshotRecord:
+        """The snapshot; with `model_name`, as that model took it (its file, its source)."""
         with self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(data_snapshots).where(data_snapshots.c.snapshot_id == snapshot_id)
             ).one_or_none()
-        if row is None:
-            raise UnknownRecordError(f"no data snapshot {snapshot_id!r} in the store")
-        return _snapshot(row)
+            if row is None:
+                raise UnknownRecordError(f"no data snapshot {snapshot_id!r} in the store")
+            return _snapshot(row) if model_name is None else _own(connection, row, model_name)
 
     def latest_snapshot(self, model_name: str) -> SnapshotRecord:
+        """The snapshot the model took last (shared content included)."""
         with self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(data_snapshots)
-                .where(data_snapshots.c.model_name == model_name)
-                .order_by(data_snapshots.c.created_at.desc())
+                .join(
+                    model_snapshots, model_snapshots.c.snapshot_id == data_snapshots.c.snapshot_id
+                )
+                .where(model_snapshots.c.model_name == model_name)
+                .order_by(model_snapshots.c.id.desc())
                 .limit(1)
             ).one_or_none()
-        if row is None:
-            raise UnknownRecordError(
-                f"model {model_name!r} has no data snapshot yet; materialize its training_snapshot asset first"
-            )
-        return _snapshot(row)
+            if row is None:
+                raise UnknownRecordError(
+                    f"model {model_name!r} has no data snapshot yet; materialize its "
+                    "training_snapshot asset first"
+                )
+            return _own(connection, row, model_name)
 
     # --- model versions -----------------------------------------------------------------
 
@@ -271,6 +285,62 @@ class ModelRecordsMixin:
                 .order_by(model_versions.c.version)
             ).all()
         return [_version(row) for row in rows]
+
+
+def _record_use(
+    connection: sa.Connection,
+    snapshot_id: str,
+    model_name: str,
+    path: str,
+    source: Mapping[str, Any],
+    actor: str,
+) -> None:
+    """Record (once) that `model_name` took this snapshot, from its own source and file."""
+    taken = connection.execute(
+        sa.select(model_snapshots.c.id).where(
+            model_snapshots.c.model_name == model_name,
+            model_snapshots.c.snapshot_id == snapshot_id,
+        )
+    ).first()
+    if taken is not None:
+        return
+    insert_bound(
+        connection,
+        model_snapshots,
+        {
+            "model_name": model_name,
+            "snapshot_id": snapshot_id,
+            "path": path,
+            "source_json": canonical_json(source),
+            "created_by": actor,
+            "created_at": _now(),
+        },
+        actor=actor,
+        action="snapshot.taken",
+        model_name=model_name,
+        payload={"snapshot_id": snapshot_id, "path": path},
+    )
+
+
+def _own(connection: sa.Connection, content: sa.Row[Any], model_name: str) -> SnapshotRecord:
+    """The shared content row as `model_name` took it (falls back to the content row)."""
+    use = connection.execute(
+        sa.select(model_snapshots).where(
+            model_snapshots.c.model_name == model_name,
+            model_snapshots.c.snapshot_id == content.snapshot_id,
+        )
+    ).one_or_none()
+    shared = _snapshot(content)
+    if use is None:
+        return shared
+    return replace(
+        shared,
+        model_name=use.model_name,
+        path=use.path,
+        source=json.loads(use.source_json),
+        created_by=use.created_by,
+        created_at=_utc(use.created_at),
+    )
 
 
 def _snapshot(row: sa.Row[Any]) -> SnapshotRecord:

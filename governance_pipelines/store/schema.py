@@ -73,6 +73,25 @@ data_snapshots = sa.Table(
     sa.Index("ix_data_snapshots_model_created", "model_name", "created_at"),
 )
 
+# Snapshots are shared by content (the row above belongs to whichever model took it first);
+# each model's own taking of it — its file, its declared source — is recorded here, so every
+# model's lineage and card name its own source.
+model_snapshots = sa.Table(
+    "model_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(64), sa.ForeignKey("models.name"), nullable=False),
+    sa.Column(
+        "snapshot_id", sa.String(64), sa.ForeignKey("data_snapshots.snapshot_id"), nullable=False
+    ),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("source_json", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("model_name", "snapshot_id", name="uq_model_snapshots_model_snapshot"),
+)
+
 model_versions = sa.Table(
     "model_versions",
     metadata,
@@ -276,6 +295,7 @@ inference_labels = sa.Table(
 # the event's payload carries the row's content hash). Rows are never updated or deleted.
 BOUND_TABLES = (
     data_snapshots,
+    model_snapshots,
     model_versions,
     check_results,
     approvals,

@@ -101,7 +101,7 @@ def test_prints_openmetrics_with_the_monitor_figures(seeded_home) -> None:
     assert "# TYPE governance_check_passed gauge" in result.output
     assert "# TYPE governance_audit_events counter" in result.output
     assert (
-        f'governance_check_passed{{check="sla_report_within_sla",model="{MODEL}",version=""}} 0'
+        f'governance_check_passed{{check="sla_report_within_sla",model="{MODEL}",version=""}} 0.0'
         in result.output.splitlines()
     )
     assert get(series, "governance_drift_share", model=MODEL, version=VERSION) == pytest.approx(

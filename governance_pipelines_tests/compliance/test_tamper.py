@@ -146,6 +146,7 @@ def test_a_tampered_version_record_is_not_decided_on(
 TAMPERING = {
     "model_versions": 'UPDATE model_versions SET record_json = \'{"metrics": {"roc_auc": 0.999}}\'',
     "data_snapshots": "UPDATE data_snapshots SET path = '/elsewhere.parquet'",
+    "model_snapshots": "UPDATE model_snapshots SET path = '/elsewhere.parquet'",
     "check_results": "UPDATE check_results SET passed = NOT passed",
     "approvals": "UPDATE approvals SET decision = 'reject'",
     "stage_transitions": "UPDATE stage_transitions SET user_name = 'mallory'",
@@ -187,8 +188,8 @@ def test_a_deleted_record_is_named(
     store: GovernanceStore, config: GovernanceConfig, table: str
 ) -> None:
     full_history(store, config)
-    if table == "data_snapshots":  # model_versions reference it: remove those first
-        as_insider(store, "DELETE FROM model_versions")
+    if table == "data_snapshots":  # other records reference it: remove those first
+        as_insider(store, "DELETE FROM model_versions", "DELETE FROM model_snapshots")
     as_insider(store, f"DELETE FROM {table}")
     found = problems(store)
     assert any(

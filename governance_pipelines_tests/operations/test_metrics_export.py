@@ -53,7 +53,7 @@ def test_openmetrics_text_is_exact() -> None:
         'governance_drift_share{model="a\\"b\\\\c\\nd",version="1"} NaN\n'
         "# HELP governance_requests Requests.\n"
         "# TYPE governance_requests counter\n"
-        'governance_requests_total{model="credit"} 12\n'
+        'governance_requests_total{model="credit"} 12.0\n'
         "# HELP governance_feature_drift_score Score.\n"
         "# TYPE governance_feature_drift_score gauge\n"
         "governance_feature_drift_score +Inf 1700000000.5\n"
@@ -135,12 +135,13 @@ def test_builders_follow_the_naming_scheme() -> None:
     assert (
         'governance_sla_latency_ms{day="2024-03-01",model="credit",quantile="0.95"} 10.0\n' in text
     )
-    assert 'governance_sla_passed{day="2024-03-01",model="credit"} 0\n' in text
+    assert 'governance_sla_passed{day="2024-03-01",model="credit"} 0.0\n' in text
     assert (
-        'governance_check_passed{check="training_snapshot_schema_valid",model="credit"} 1\n' in text
+        'governance_check_passed{check="training_snapshot_schema_valid",model="credit"} 1.0\n'
+        in text
     )
-    assert "governance_alerts_pending 2\n" in text
-    assert 'governance_ingestion_rejected_rows{model="credit",reason="bad_status"} 3\n' in text
+    assert "governance_alerts_pending 2.0\n" in text
+    assert 'governance_ingestion_rejected_rows{model="credit",reason="bad_status"} 3.0\n' in text
 
 
 def test_output_parses_with_prometheus_client() -> None:
@@ -207,7 +208,7 @@ def _governance_samples() -> list[MetricSample]:
 def test_drift_and_performance_builders() -> None:
     text = render_openmetrics(_governance_samples())
     assert 'governance_drift_share{model="credit",version="2"} 0.5\n' in text
-    assert 'governance_dataset_drift{model="credit",version="2"} 1\n' in text
+    assert 'governance_dataset_drift{model="credit",version="2"} 1.0\n' in text
     assert (
         'governance_feature_drift_score{feature="income",method="wasserstein",'
         'model="credit",version="2"} 0.2\n'

@@ -72,11 +72,12 @@ def test_upgrading_a_0001_store_binds_the_records_it_already_holds(
 
         report = verify_store(store, files=False)
         assert report.passed, report.problems
-        assert report.records_checked == 2
+        assert report.records_checked == 3
         bound = store.recent_events(action="record.bound")
         assert sorted(e.payload["record"]["table"] for e in bound) == [
             "check_results",
             "data_snapshots",
+            "model_snapshots",  # the model that took each existing snapshot
         ]
         with store.engine.begin() as connection:
             from governance_pipelines.store.immutability import drop_append_only_triggers

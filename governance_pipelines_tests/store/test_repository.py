@@ -76,6 +76,35 @@ def test_snapshot_registration_is_idempotent(store: GovernanceStore) -> None:
     assert [e.action for e in store.recent_events()].count("snapshot.registered") == 1
 
 
+def test_models_sharing_snapshot_content_each_keep_their_own_source(
+    store: GovernanceStore,
+) -> None:
+    """Two models trained on identical data used to share one record owned by the first."""
+    _model(store, "credit")
+    _model(store, "churn")
+    _snapshot(store, model="credit")
+    shared, created = store.register_snapshot(
+        snapshot_id="a" * 64,
+        model_name="churn",
+        path="/snapshots/churn/aaa.parquet",
+        row_count=10,
+        column_count=2,
+        byte_size=100,
+        columns={"x": "float64", "y": "int64"},
+        source={"kind": "sql", "url": "postgresql://warehouse/churn"},
+        actor="bob",
+    )
+    assert not created  # the content is shared ...
+    assert (shared.model_name, shared.path) == ("churn", "/snapshots/churn/aaa.parquet")
+    churn = store.get_snapshot("a" * 64, "churn")  # ... the lineage is each model's own
+    assert (churn.source["kind"], churn.created_by) == ("sql", "bob")
+    credit = store.get_snapshot("a" * 64, "credit")
+    assert (credit.model_name, credit.source["kind"]) == ("credit", "file")
+    assert store.latest_snapshot("churn").path == "/snapshots/churn/aaa.parquet"
+    taken = store.recent_events(action="snapshot.taken")
+    assert [e.model_name for e in taken] == ["credit", "churn"]
+
+
 def test_versions_are_numbered_per_model_and_deduplicated(store: GovernanceStore) -> None:
     _model(store)
     _model(store, "cancer")

@@ -40,6 +40,7 @@ depends_on = None
 # Frozen at this revision: later migrations guard their own new tables.
 BOUND = (
     "data_snapshots",
+    "model_snapshots",
     "model_versions",
     "check_results",
     "approvals",
@@ -47,6 +48,7 @@ BOUND = (
     "access_log",
     "alerts",
 )
+BOUND_BEFORE = tuple(name for name in BOUND if name != "model_snapshots")  # existed in 0001
 GUARDED_BY_0001 = (
     "model_versions",
     "data_snapshots",
@@ -56,12 +58,12 @@ GUARDED_BY_0001 = (
     "access_log",
     "audit_log",
 )
-NEW_APPEND_ONLY = ("inference_log", "inference_labels")
+NEW_APPEND_ONLY = ("inference_log", "inference_labels", "model_snapshots")
 
 
 def upgrade() -> None:
     connection = op.get_bind()
-    for name in BOUND:
+    for name in BOUND_BEFORE:
         op.add_column(name, sa.Column(BINDING_COLUMN, sa.BigInteger(), nullable=True))
     op.create_index("ix_audit_log_action", "audit_log", ["action", "seq"])
 
@@ -91,6 +93,33 @@ def upgrade() -> None:
     op.create_index(
         "ix_inference_labels_model_logged", "inference_labels", ["model_name", "logged_at"]
     )
+    op.create_table(
+        "model_snapshots",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("model_name", sa.String(length=64), nullable=False),
+        sa.Column("snapshot_id", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("source_json", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(BINDING_COLUMN, sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["model_name"], ["models.name"], name=op.f("fk_model_snapshots_model_name_models")
+        ),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["data_snapshots.snapshot_id"],
+            name=op.f("fk_model_snapshots_snapshot_id_data_snapshots"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_snapshots")),
+        sa.UniqueConstraint("model_name", "snapshot_id", name="uq_model_snapshots_model_snapshot"),
+    )
+    # Each existing snapshot was taken by the model that registered it.
+    op.execute(
+        "INSERT INTO model_snapshots (model_name, snapshot_id, path, source_json, created_by, "
+        "created_at) SELECT model_name, snapshot_id, path, source_json, created_by, created_at "
+        "FROM data_snapshots"
+    )
 
     _bind_existing_records(connection)
 
@@ -102,7 +131,7 @@ def upgrade() -> None:
 def _bind_existing_records(connection: sa.Connection) -> None:
     """One `record.bound` event per row written before bindings existed."""
     tables = {t.name: t for t in BOUND_TABLES}
-    guarded = tuple(name for name in BOUND if name in GUARDED_BY_0001)
+    guarded = tuple(name for name in BOUND if name in GUARDED_BY_0001)  # new ones: later
     drop_append_only_triggers(connection, guarded)
     for name in BOUND:
         table = tables[name]
@@ -132,12 +161,13 @@ def downgrade() -> None:
     drop_append_only_triggers(connection, (*GUARDED_BY_0001, *NEW_APPEND_ONLY, "audit_head"))
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS governance_forward_only_head()")
+    op.drop_table("model_snapshots")
     op.drop_index("ix_inference_labels_model_logged", table_name="inference_labels")
     op.drop_table("inference_labels")
     with op.batch_alter_table("inference_log") as batch:
         batch.drop_column("logged_at")
     op.drop_index("ix_audit_log_action", table_name="audit_log")
-    for name in BOUND:
+    for name in BOUND_BEFORE:
         with op.batch_alter_table(name) as batch:
             batch.drop_column(BINDING_COLUMN)
     create_append_only_triggers(connection, GUARDED_BY_0001)
