@@ -172,3 +172,30 @@ def violations_as_records(report: ValidationReport) -> list[Mapping[str, Any]]:
         {"column": v.column, "check": v.check, "failures": v.failures, "examples": v.examples}
         for v in report.violations
     ]
+
+
+@dataclass(frozen=True)
+class ColumnRules:
+    """What the schema says about one column, as plain data for any renderer (the Dagster
+    column schema is drawn from this, so the UI shows exactly what the gate enforces)."""
+
+    name: str
+    dtype: str | None
+    nullable: bool
+    unique: bool
+    description: str | None
+    rules: tuple[str, ...]
+
+
+def column_rules(schema: pa.DataFrameSchema) -> dict[str, ColumnRules]:
+    return {
+        name: ColumnRules(
+            name=name,
+            dtype=None if column.dtype is None else str(column.dtype),
+            nullable=column.nullable,
+            unique=column.unique,
+            description=column.description,
+            rules=tuple(str(check.error or check.name) for check in column.checks),
+        )
+        for name, column in schema.columns.items()
+    }

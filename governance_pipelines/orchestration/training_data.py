@@ -25,6 +25,7 @@ from governance_pipelines.development.snapshot import (
 )
 from governance_pipelines.development.validation import (
     build_schema,
+    column_rules,
     validate_frame,
     violations_as_records,
 )
@@ -233,31 +234,22 @@ def _source_description(model: ModelConfig) -> str:
 
 
 def _column_schema(model: ModelConfig, dtypes: dict[str, str]) -> dg.TableSchema:
-    """Column types with the descriptions and pandera rules declared in governance.yaml."""
+    """The snapshot's column types with the rules of the pandera schema the gate enforces
+    (drawn from that schema, so the UI can never show a rule the gate does not check)."""
+    rules = column_rules(build_schema(model.data))
     columns = []
     for name, dtype in dtypes.items():
-        rule = model.data.columns.get(name)
-        constraints = None
-        if rule is not None:
-            other = [
-                text
-                for text, present in (
-                    (f">= {rule.ge:g}" if rule.ge is not None else "", rule.ge is not None),
-                    (f"<= {rule.le:g}" if rule.le is not None else "", rule.le is not None),
-                    (f"in {rule.isin}", rule.isin is not None),
-                    (f"matches {rule.str_matches}", rule.str_matches is not None),
-                )
-                if present
-            ]
-            constraints = dg.TableColumnConstraints(
-                nullable=rule.nullable, unique=rule.unique, other=other
-            )
+        rule = rules.get(name)
         columns.append(
             dg.TableColumn(
                 name,
                 dtype,
                 description=rule.description if rule else None,
-                constraints=constraints,
+                constraints=dg.TableColumnConstraints(
+                    nullable=rule.nullable, unique=rule.unique, other=list(rule.rules)
+                )
+                if rule
+                else None,
             )
         )
     return dg.TableSchema(columns=columns)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.development.validation import build_schema, column_rules
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
@@ -71,10 +72,16 @@ def test_snapshot_is_materialized_validated_and_audited(
             "audit_log_chain_intact": True,
         }
         assert PROFILE in {e.asset_key for e in result.get_asset_materialization_events()}
+        # The UI's column schema is drawn from the pandera schema the gate enforces.
+        shown = {c.name: c for c in snapshot.metadata["dagster/column_schema"].value.columns}
+        enforced = column_rules(build_schema(loans_config().model("loans").data))
+        for name, rules in enforced.items():
+            assert shown[name].constraints.other == list(rules.rules)
+            assert shown[name].constraints.nullable == rules.nullable
 
     store = resource.store
     actions = [e.action for e in store.recent_events(model_name="loans")]
-    assert actions[:2] == ["model.registered", "snapshot.registered"]
+    assert actions[:3] == ["model.registered", "snapshot.registered", "snapshot.taken"]
     assert actions.count("check.evaluated") == 2
     assert {c.check_name for c in store.latest_check_results("loans")} == {
         "training_snapshot_integrity",
