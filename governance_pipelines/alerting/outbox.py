@@ -45,10 +45,8 @@ from governance_pipelines.alerting.slack import (
     make_client,
     post_message,
 )
-from governance_pipelines.store import GovernanceStore
-from governance_pipelines.store.audit import append_event, canonical_json
-from governance_pipelines.store.bindings import insert_bound
-from governance_pipelines.store.schema import alerts
+from governance_pipelines.canonical import canonical_json
+from governance_pipelines.store import GovernanceStore, alert_records
 
 log = logging.getLogger(__name__)
 
@@ -191,9 +189,7 @@ def enqueue(
     created_at = _utc(now)
 
     def work(connection: sa.Connection) -> EnqueueOutcome:
-        key_column = alerts.c.dedup_key
-        same = (key_column == base) | key_column.startswith(f"{base}#", autoescape=True)
-        group = connection.execute(sa.select(alerts).where(same)).all()
+        group = alert_records.same_key(connection, base)
         to_store = alert
         if group:
             latest = max(group, key=lambda r: r.id)
@@ -212,19 +208,15 @@ def enqueue(
         facts.update({name: getattr(alert, name) for name in copied})
         pending = {"status": AlertStatus.PENDING.value, "attempts": 0, "created_at": created_at}
         status: Literal["created", "worsened"] = "worsened" if group else "created"
-        row, _event = insert_bound(
+        row = alert_records.insert_alert(
             connection,
-            alerts,
             {**facts, **pending, "payload_json": payload_json},
             actor=actor,
-            action="alert.raised",
-            model_name=alert.model_name,
-            version=alert.version,
             payload={**facts, "outcome": status},
         )
         return EnqueueOutcome(status, int(row.id), key)
 
-    return store._write(work)
+    return store.unit_of_work(work)
 
 
 def _render(alert: Alert) -> tuple[str, str]:
@@ -274,7 +266,7 @@ def deliver_pending(
     client = make_client(settings)
     counts = dict.fromkeys(("sent", "retry_scheduled", "failed_permanently", "claims_lost"), 0)
     for _ in range(limit):
-        claim: _Claim | None = store._write(lambda c: _claim_next(c, at, at + lease, actor))
+        claim: _Claim | None = store.unit_of_work(lambda c: _claim_next(c, at, at + lease, actor))
         if claim is None:
             break
         channel = claim.row.channel or default_channel
@@ -289,39 +281,19 @@ def deliver_pending(
         else:
             payload = json.loads(claim.row.payload_json)
             outcome = post_message(client, channel, payload["text"], payload["blocks"])
-        counts[store._write(partial(_finish, claim, outcome, at, actor, max_attempts))] += 1
+        counts[store.unit_of_work(partial(_finish, claim, outcome, at, actor, max_attempts))] += 1
         if outcome.retryable:
             break
     return DeliveryReport(**counts)
-
-
-def _waiting(at: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        alerts.c.status.in_([AlertStatus.PENDING.value, AlertStatus.RETRY.value]),
-        sa.or_(alerts.c.next_attempt_at.is_(None), alerts.c.next_attempt_at <= at),
-    )
 
 
 def _claim_next(
     connection: sa.Connection, at: datetime, lease_until: datetime, actor: str
 ) -> _Claim | None:
     """Take the oldest due row: waiting, held for a missing token, or with a stale lease."""
-    stale = sa.and_(alerts.c.status == AlertStatus.SENDING.value, alerts.c.next_attempt_at <= at)
-    due = sa.or_(_waiting(at), stale, alerts.c.status == AlertStatus.UNCONFIGURED.value)
-    query = sa.select(alerts).where(due).order_by(alerts.c.id).limit(1)
-    row = connection.execute(query).one_or_none()
-    if row is None:
-        return None
-    claimed = connection.execute(
-        alerts.update()
-        .where(alerts.c.id == row.id, alerts.c.status == row.status)
-        .where(alerts.c.attempts == row.attempts)
-        .values(
-            status=AlertStatus.SENDING.value, attempts=row.attempts + 1, next_attempt_at=lease_until
-        )
-    )
-    if claimed.rowcount != 1:  # only possible if the write transaction were not serialised
-        return None
+    row = alert_records.next_due(connection, at)
+    if row is None or not alert_records.claim(connection, row, lease_until):
+        return None  # (a lost claim is only possible if writes were not serialised)
     if row.status == AlertStatus.SENDING.value:
         note = "a deliverer did not finish in time; the alert may have been posted"
         stale = dict(alert_id=row.id, attempt=row.attempts, lease_until=_iso(row.next_attempt_at))
@@ -357,13 +329,14 @@ def _finish(
         result, action = "failed_permanently", "alert.failed"
         values.update(status=AlertStatus.FAILED.value, last_error=error)
         details["error"] = error
-    updated = connection.execute(
-        alerts.update()
-        .where(alerts.c.id == claim.row.id, alerts.c.status == AlertStatus.SENDING.value)
-        .where(alerts.c.attempts == claim.attempts, alerts.c.next_attempt_at == claim.lease_until)
-        .values(**values)
+    held = alert_records.finish(
+        connection,
+        claim.row.id,
+        attempts=claim.attempts,
+        lease_until=claim.lease_until,
+        values=values,
     )
-    if updated.rowcount != 1:
+    if not held:
         # Our lease expired and another deliverer reclaimed the row: it owns the outcome.
         log.warning("alert %s: lease expired before Slack's answer was recorded", claim.row.id)
         result, action = "claims_lost", "alert.claim_lost"
@@ -376,18 +349,13 @@ def _hold_unconfigured(store: GovernanceStore, at: datetime, actor: str) -> Deli
     """Without a token: keep due alerts as ``unconfigured`` (recorded and listed, not lost)."""
 
     def work(connection: sa.Connection) -> int:
-        for row in connection.execute(sa.select(alerts).where(_waiting(at))).all():
-            connection.execute(
-                alerts.update()
-                .where(alerts.c.id == row.id)
-                .values(status=AlertStatus.UNCONFIGURED.value, last_error=NOT_CONFIGURED)
-            )
+        for row in alert_records.waiting(connection, at):
+            alert_records.hold_unconfigured(connection, row.id, NOT_CONFIGURED)
             reason = {"alert_id": row.id, "error": NOT_CONFIGURED}
             _audit(connection, actor, "alert.not_configured", row, reason)
-        held = sa.select(sa.func.count()).where(alerts.c.status == AlertStatus.UNCONFIGURED.value)
-        return int(connection.execute(held).scalar_one())
+        return alert_records.count_unconfigured(connection)
 
-    held = store._write(work)
+    held = store.unit_of_work(work)
     log.warning("%s: %d alert(s) kept in the store until a token is set", NOT_CONFIGURED, held)
     return DeliveryReport(not_configured=held, notice=NOT_CONFIGURED)
 
@@ -406,23 +374,14 @@ def requeue_failed(
     """
 
     def work(connection: sa.Connection) -> int:
-        query = sa.select(alerts).where(alerts.c.status == AlertStatus.FAILED.value)
-        if alert_ids is not None:
-            query = query.where(alerts.c.id.in_(alert_ids))
-        if model is not None:
-            query = query.where(alerts.c.model_name == model)
-        rows = connection.execute(query.order_by(alerts.c.id)).all()
+        rows = alert_records.failed(connection, alert_ids=alert_ids, model=model)
         for row in rows:
-            connection.execute(
-                alerts.update()
-                .where(alerts.c.id == row.id)
-                .values(status=AlertStatus.PENDING.value, attempts=0, next_attempt_at=None)
-            )
+            alert_records.requeue(connection, row.id)
             before = dict(alert_id=row.id, attempts=row.attempts, last_error=row.last_error)
             _audit(connection, actor, "alert.requeued", row, before)
         return len(rows)
 
-    return store._write(work)
+    return store.unit_of_work(work)
 
 
 def list_alerts(
@@ -434,15 +393,14 @@ def list_alerts(
     kind: AlertKind | str | None = None,
 ) -> list[AlertRecord]:
     """Newest first, for display; includes alerts that were never sent (and why)."""
-    query = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
-    if model is not None:
-        query = query.where(alerts.c.model_name == model)
-    if kind is not None:
-        query = query.where(alerts.c.kind == str(AlertKind(kind)))
-    if status is not None:
-        query = query.where(alerts.c.status == AlertStatus(status).value)
     with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
+        rows = alert_records.recent(
+            connection,
+            model=model,
+            status=None if status is None else AlertStatus(status).value,
+            kind=None if kind is None else str(AlertKind(kind)),
+            limit=limit,
+        )
     # SQLite hands timestamps back without their zone; every stored timestamp is UTC.
     shown = [{f.name: row._mapping[f.name] for f in fields(AlertRecord)} for row in rows]
     return [
@@ -453,8 +411,7 @@ def list_alerts(
 
 def _audit(connection: sa.Connection, actor: str, action: str, about: Any, payload: Any) -> None:
     """Append an ``alert.*`` event; ``about`` is anything with model_name and version."""
-    who = {"model_name": about.model_name, "version": about.version}
-    append_event(connection, actor=actor, action=action, payload=payload, **who)
+    alert_records.record_event(connection, actor=actor, action=action, about=about, payload=payload)
 
 
 def _utc(value: datetime | None) -> datetime:

@@ -96,6 +96,7 @@ def _authorize_requeue(store: GovernanceStore, user: str, config_path: str | Non
     decision = authorize(config, user, REQUEUE_PERMISSION)
     if decision.allowed:
         return
-    with store.transaction() as connection:
-        record_access(connection, decision, resource="alerts: requeue failed")
+    store.unit_of_work(
+        lambda connection: record_access(connection, decision, resource="alerts: requeue failed")
+    )
     raise click.ClickException(f"cannot requeue alerts: {decision.reason}")

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from governance_pipelines.alerting.messages import AlertKind
 from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.canonical import file_sha256
-from governance_pipelines.store import GovernanceStore, UnknownRecordError
-from governance_pipelines.store.bindings import verified_row
+from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.model_records import ModelVersionRecord
-from governance_pipelines.store.schema import model_versions
 
 
 class ArtifactRefused(RecordIntegrityError):
@@ -39,26 +35,19 @@ def verified_version(
 
     `purpose` ("reproduce", "export", "serve") is recorded with a refusal.
     """
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            sa.select(model_versions).where(
-                model_versions.c.model_name == model, model_versions.c.version == version
-            )
-        ).one_or_none()
-        if row is None:
-            raise UnknownRecordError(f"model {model!r} has no version {version}")
-        binding = verified_row(connection, model_versions, row)
+    binding = store.model_version_problem(model, version)  # unknown version: raises
+    registered = store.get_model_version(model, version)
     if binding is not None:
         problem = f"the record of {model} v{version} failed verification: {binding}"
     else:
-        actual = file_sha256(row.artifact_path)
-        if actual == row.artifact_sha256:
-            return store.get_model_version(model, version)
+        actual = file_sha256(registered.artifact_path)
+        if actual == registered.artifact_sha256:
+            return registered
         state = "is missing" if actual is None else f"has sha256 {actual[:12]}…"
         problem = (
-            f"the artifact of {model} v{version} ({row.artifact_path}) {state} but "
-            f"{row.artifact_sha256[:12]}… was registered and approved: it was replaced after "
-            "registration; restore it from a verified copy"
+            f"the artifact of {model} v{version} ({registered.artifact_path}) {state} but "
+            f"{registered.artifact_sha256[:12]}… was registered and approved: it was replaced "
+            "after registration; restore it from a verified copy"
         )
     store.record_event(
         actor=actor,

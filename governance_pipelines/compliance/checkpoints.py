@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from governance_pipelines.canonical import canonical_json
-from governance_pipelines.store.schema import audit_log
+from governance_pipelines.store import audit
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -61,7 +61,6 @@ DIR_ENV = "GOVERNANCE_CHECKPOINT_DIR"
 CHECKPOINT_WRITTEN = "audit.checkpoint_written"
 _KEYGEN_HINT = "create one with `governance audit keygen --out FILE`"
 _NAME = re.compile(r"^checkpoint-(\d{12})\.json$")
-_SEQ_BATCH = 500
 
 
 class CheckpointError(Exception):
@@ -519,7 +518,7 @@ def verify_checkpoints(
         own = [c for c in trusted if c.store_id == store_id]
         foreign = [c for c in trusted if c.store_id != store_id]
         stored = _hashes_at(connection, [c.seq for c in own])
-        last_seq = connection.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0
+        last_seq = audit.last_seq(connection)
         recorded = _latest_recorded_checkpoint(connection, after=max(stored, default=0))
 
     for checkpoint in own:  # newest first
@@ -633,16 +632,7 @@ def _read_and_check_signature(
 
 
 def _hashes_at(connection: sa.Connection, seqs: Iterable[int]) -> dict[int, str]:
-    """The stored hash of each requested event (absent ones are missing), in small selects."""
-    wanted = sorted(set(seqs))
-    found: dict[int, str] = {}
-    for start in range(0, len(wanted), _SEQ_BATCH):
-        batch = wanted[start : start + _SEQ_BATCH]
-        rows = connection.execute(
-            sa.select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.seq.in_(batch))
-        )
-        found.update({row.seq: row.hash for row in rows})
-    return found
+    return audit.hashes_at(connection, seqs)
 
 
 def _latest_recorded_checkpoint(connection: sa.Connection, *, after: int) -> tuple[int, str] | None:
@@ -651,17 +641,11 @@ def _latest_recorded_checkpoint(connection: sa.Connection, *, after: int) -> tup
     Only events after `after` (the newest checkpoint found that still matches an event) are
     searched: the write of that one, or of any later one, is recorded after it.
     """
-    row = connection.execute(
-        sa.select(audit_log.c.payload_json)
-        .where(audit_log.c.action == CHECKPOINT_WRITTEN, audit_log.c.seq > after)
-        .order_by(audit_log.c.seq.desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    event = audit.latest_event(connection, CHECKPOINT_WRITTEN, after=after)
+    if event is None:
         return None
     try:
-        payload = json.loads(row.payload_json)
-        return int(payload["seq"]), str(payload["location"])
+        return int(event.payload["seq"]), str(event.payload["location"])
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from governance_pipelines.canonical import file_sha256
 from governance_pipelines.reporting import clauses
 from governance_pipelines.store import GovernanceStore
-from governance_pipelines.store.audit import verify_chain
-from governance_pipelines.store.bindings import BindingCollector, BindingProblem, describe
-from governance_pipelines.store.inference_log import verify_seals
-from governance_pipelines.store.schema import model_snapshots, model_versions
+from governance_pipelines.store.bindings import BindingProblem, describe
+from governance_pipelines.store.verification import RecordedFile, verify_records
 
 
 @dataclass(frozen=True)
@@ -79,68 +75,42 @@ class IntegrityReport:
 
 def verify_store(store: GovernanceStore, *, files: bool = True) -> IntegrityReport:
     """Everything at once; `files=False` skips re-hashing snapshot and artifact bytes."""
-    collector = BindingCollector()
     with store.reading() as connection:
-        chain = verify_chain(connection, on_event=collector.see)
-        records_checked, record_problems = collector.check(connection)
-        if not chain.ok:
-            # Events after the break were not read, so rows they recorded would all look
-            # forged: report the break, and only what the verified part contradicts.
-            record_problems = [p for p in record_problems if p.kind != "forged"]
-        seals_checked, seal_problems = verify_seals(connection)
-        # Every model's own file of a snapshot (shared content lives in one file per model).
-        snapshots = connection.execute(
-            sa.select(
-                model_snapshots.c.snapshot_id, model_snapshots.c.model_name, model_snapshots.c.path
-            )
-        ).all()
-        artifacts = connection.execute(
-            sa.select(
-                model_versions.c.model_name,
-                model_versions.c.version,
-                model_versions.c.artifact_sha256,
-                model_versions.c.artifact_path,
-            )
-        ).all()
+        found = verify_records(connection)
+    chain = found.chain
+    record_problems = found.record_problems
     emptied = None
-    if chain.ok and chain.verified == 0 and records_checked:
+    if chain.ok and chain.verified == 0 and found.records_checked:
         emptied = (
-            f"the audit chain is empty but the store holds {records_checked} governed records: "
-            "the log was truncated or reset; restore it from a backup and compare with the "
-            "latest signed checkpoint"
+            f"the audit chain is empty but the store holds {found.records_checked} governed "
+            "records: the log was truncated or reset; restore it from a backup and compare "
+            "with the latest signed checkpoint"
         )
         record_problems = []  # every row would be listed as forged: one finding says it
-    damaged = _damaged_files(snapshots, artifacts) if files else []
+    recorded = [*found.snapshot_files, *found.artifact_files]
+    damaged = _damaged_files(recorded) if files else []
     return IntegrityReport(
         chain_ok=chain.ok,
         chain_events=chain.verified,
         chain_problem=chain.problem,
-        snapshots_checked=len(snapshots) if files else 0,
-        artifacts_checked=len(artifacts) if files else 0,
+        snapshots_checked=len(found.snapshot_files) if files else 0,
+        artifacts_checked=len(found.artifact_files) if files else 0,
         damaged=damaged,
-        records_checked=records_checked,
+        records_checked=found.records_checked,
         record_problems=record_problems,
-        seals_checked=seals_checked,
-        seal_problems=seal_problems,
+        seals_checked=found.seals_checked,
+        seal_problems=found.seal_problems,
         emptied=emptied,
         head_hash=chain.head_hash,
     )
 
 
-def _damaged_files(snapshots: list[sa.Row], artifacts: list[sa.Row]) -> list[str]:
+def _damaged_files(recorded: list[RecordedFile]) -> list[str]:
+    """Re-hash every file a record vouches for (streamed: memory stays flat)."""
     damaged: list[str] = []
-    for snapshot in snapshots:
-        actual = file_sha256(snapshot.path)
-        if actual != snapshot.snapshot_id:
+    for file in recorded:
+        actual = file_sha256(file.path)
+        if actual != file.sha256:
             state = "missing" if actual is None else "altered"
-            damaged.append(
-                f"snapshot {snapshot.snapshot_id[:12]} of {snapshot.model_name} is {state} ({snapshot.path})"
-            )
-    for artifact in artifacts:
-        actual = file_sha256(artifact.artifact_path)
-        if actual != artifact.artifact_sha256:
-            state = "missing" if actual is None else "altered"
-            damaged.append(
-                f"artifact of {artifact.model_name} v{artifact.version} is {state} ({artifact.artifact_path})"
-            )
+            damaged.append(f"{file.what} is {state} ({file.path})")
     return damaged

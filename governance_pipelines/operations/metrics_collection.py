@@ -42,8 +42,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from governance_pipelines.check_names import (
     INFERENCE_ROWS_VALID,
     NO_DATASET_DRIFT,
@@ -59,13 +57,6 @@ from governance_pipelines.operations.metrics_export import (
     ingestion_samples,
     performance_samples,
     sla_samples,
-)
-from governance_pipelines.store.schema import (
-    alerts,
-    audit_log,
-    check_results,
-    models,
-    usage_records,
 )
 
 if TYPE_CHECKING:
@@ -128,13 +119,7 @@ class _IngestionView:
 
 def known_models(store: GovernanceStore) -> list[str]:
     """Every model the store knows: registered, with check results, or with usage."""
-    query = sa.union(
-        sa.select(models.c.name.label("name")),
-        sa.select(check_results.c.model_name.label("name")).distinct(),
-        sa.select(usage_records.c.model_name.label("name")).distinct(),
-    )
-    with store.engine.connect() as connection:
-        return sorted({row.name for row in connection.execute(query)})
+    return store.known_model_names()
 
 
 def collect_samples(
@@ -308,35 +293,13 @@ _FIGURES = {
 
 def _usage_samples(store: GovernanceStore, names: list[str]) -> list[MetricSample]:
     """Requests and errors per consumer on each model's latest usage day (all versions)."""
-    if not names:
-        return []
-    u = usage_records
-    latest = (
-        sa.select(u.c.model_name, sa.func.max(u.c.day).label("day"))
-        .where(u.c.model_name.in_(names))
-        .group_by(u.c.model_name)
-        .subquery()
-    )
-    query = (
-        sa.select(
-            u.c.model_name,
-            u.c.consumer_team,
-            u.c.day,
-            sa.func.sum(u.c.requests).label("requests"),
-            sa.func.sum(u.c.errors).label("errors"),
-        )
-        .join(latest, sa.and_(u.c.model_name == latest.c.model_name, u.c.day == latest.c.day))
-        .group_by(u.c.model_name, u.c.consumer_team, u.c.day)
-        .order_by(u.c.model_name, u.c.consumer_team)
-    )
-    with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
+    rows = store.latest_usage(names)
     samples: list[MetricSample] = []
     for row in rows:
         labels = {
-            "model": row.model_name,
-            "consumer": row.consumer_team,
-            "day": _day_label(row.day),
+            "model": row["model_name"],
+            "consumer": row["consumer_team"],
+            "day": _day_label(row["day"]),
         }
         samples += [
             MetricSample(
@@ -344,14 +307,14 @@ def _usage_samples(store: GovernanceStore, names: list[str]) -> list[MetricSampl
                 "Requests per consumer team on the model's latest usage day.",
                 "gauge",
                 labels,
-                int(row.requests),
+                int(row["requests"]),
             ),
             MetricSample(
                 "governance_usage_errors",
                 "Failed requests per consumer team on the model's latest usage day.",
                 "gauge",
                 labels,
-                int(row.errors),
+                int(row["errors"]),
             ),
         ]
     return samples
@@ -362,10 +325,7 @@ def _alert_samples(store: GovernanceStore) -> list[MetricSample]:
     from governance_pipelines.alerting.outbox import AlertStatus
 
     counts = {status.value: 0 for status in AlertStatus}
-    with store.engine.connect() as connection:
-        query = sa.select(alerts.c.status, sa.func.count()).group_by(alerts.c.status)
-        for status, count in connection.execute(query):
-            counts[str(status)] = int(count)
+    counts.update(store.alert_status_counts())
     pending = sum(count for status, count in counts.items() if status != AlertStatus.SENT.value)
     by_status = [
         MetricSample(
@@ -383,8 +343,7 @@ def _alert_samples(store: GovernanceStore) -> list[MetricSample]:
 def _audit_samples(store: GovernanceStore) -> list[MetricSample]:
     """Chain validity (recomputed each collection: a tampered log must show at once) and size."""
     verification = store.verify_audit_chain()
-    with store.engine.connect() as connection:
-        events = connection.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one()
+    events = store.audit_event_count()
     return [
         MetricSample(
             "governance_audit_chain_valid",

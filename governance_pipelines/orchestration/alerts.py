@@ -1,38 +1,38 @@
-"""Alerting: sensors that turn failed governance checks and failed runs into Slack alerts.
+"""Alerting sensors: failed governance checks and failed runs become Slack alerts.
 
 The governance store keeps every check evaluation (with its model, version, day and
 evidence), so the sensor reads it with a cursor — exactly-once processing — and hands
 failures to the persisted outbox, which deduplicates, retries and audits delivery. A
 failed non-blocking check never fails its run, which is why a run-failure hook alone would
-miss drift, performance and SLA breaches.
+miss drift, performance and SLA breaches. The policy is `alerting/policy.py`.
 """
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from governance_pipelines import check_names
-from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.alerting.outbox import deliver_pending, enqueue
+from governance_pipelines.alerting.policy import raise_and_deliver, run_failure_alerts
 from governance_pipelines.alerting.slack import DEFAULT_BASE_URL, SlackSettings
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
-from governance_pipelines.store import GovernanceStore
-from governance_pipelines.store.repository import CheckResultRecord
+from governance_pipelines.store.check_records import CheckResultRecord
 
 SENSOR_ACTOR = "sensor:governance_alerts_sensor"
+FAILURE_ACTOR = "sensor:run_failure_alert_sensor"
 
-# check name -> (alert kind, asset the check belongs to)
-WATCHED_CHECKS: dict[str, tuple[str, str]] = {
-    naming.NO_DATASET_DRIFT: ("drift", naming.DRIFT_REPORT),
-    naming.PERFORMANCE_WITHIN_TOLERANCE: ("performance", naming.MODEL_PERFORMANCE),
-    naming.WITHIN_SLA: ("sla", naming.SLA_REPORT),
-    naming.INFERENCE_ROWS_VALID: ("check_failed", naming.INFERENCE_LOG),
-    check_names.SNAPSHOT_INTEGRITY: ("check_failed", naming.TRAINING_SNAPSHOT),
-    check_names.SNAPSHOT_SCHEMA_VALID: ("check_failed", naming.TRAINING_SNAPSHOT),
-    **{
-        name: ("check_failed", naming.MODEL_VERSION) for name in check_names.REQUIRED_VERSION_CHECKS
-    },
+# Where in the UI each watched check lives (the policy itself is in alerting/policy.py).
+CHECK_ASSETS: dict[str, str] = {
+    naming.NO_DATASET_DRIFT: naming.DRIFT_REPORT,
+    naming.PERFORMANCE_WITHIN_TOLERANCE: naming.MODEL_PERFORMANCE,
+    naming.WITHIN_SLA: naming.SLA_REPORT,
+    naming.INFERENCE_ROWS_VALID: naming.INFERENCE_LOG,
+    check_names.SNAPSHOT_INTEGRITY: naming.TRAINING_SNAPSHOT,
+    check_names.SNAPSHOT_SCHEMA_VALID: naming.TRAINING_SNAPSHOT,
+    **{name: naming.MODEL_VERSION for name in check_names.REQUIRED_VERSION_CHECKS},
 }
 
 
@@ -51,74 +51,16 @@ class SlackAlertsResource(dg.ConfigurableResource):
         )
 
 
-def alert_for(config: GovernanceConfig, result: CheckResultRecord) -> Alert | None:
-    """The alert a failed check result raises, or None for checks nobody is paged about."""
-    if result.passed or result.check_name not in WATCHED_CHECKS:
-        return None
-    kind, asset = WATCHED_CHECKS[result.check_name]
-    try:
-        model = config.model(result.model_name)
-    except KeyError:
-        return None
-    evidence = result.evidence
-    day = (
-        date.fromisoformat(evidence["day"])
-        if "day" in evidence
-        else result.created_at.astimezone(UTC).date()
-    )
-    value, threshold, higher_is_worse = _figures(result)
-    return Alert(
-        model_name=model.name,
-        kind=kind,
-        severity="ERROR" if result.severity == "ERROR" else "WARN",
-        day=day,
-        breached=result.summary,
-        value=value,
-        threshold=threshold,
-        higher_is_worse=higher_is_worse,
-        version=result.version,
-        subject=result.check_name if kind == "check_failed" else None,
-        url=f"{config.dagster_url.rstrip('/')}/assets/{model.name}/{asset}",
-        channel=config.channel_for(model),
-    )
+def asset_link(config: GovernanceConfig) -> Callable[[CheckResultRecord], str | None]:
+    """The UI page of the asset a check result belongs to."""
 
+    def link(result: CheckResultRecord) -> str | None:
+        asset = CHECK_ASSETS.get(result.check_name)
+        if asset is None:
+            return None
+        return f"{config.dagster_url.rstrip('/')}/assets/{result.model_name}/{asset}"
 
-def _figures(result: CheckResultRecord) -> tuple[float | None, float | None, bool]:
-    evidence = result.evidence
-    if result.check_name == naming.NO_DATASET_DRIFT:
-        return evidence.get("drift_share"), evidence.get("share_threshold"), True
-    if (
-        result.check_name == naming.PERFORMANCE_WITHIN_TOLERANCE
-        and evidence.get("value") is not None
-    ):
-        higher_is_better = bool(evidence.get("higher_is_better", True))
-        tolerance = float(evidence.get("tolerance", 0.0))
-        validation = float(evidence["validation_value"])
-        floor = validation - tolerance if higher_is_better else validation + tolerance
-        return float(evidence["value"]), floor, not higher_is_better
-    if result.check_name == naming.WITHIN_SLA and evidence.get("availability") is not None:
-        return float(evidence["availability"]), float(evidence["sla"]["availability"]), False
-    return None, None, True
-
-
-def raise_and_deliver(
-    store: GovernanceStore,
-    config: GovernanceConfig,
-    results: list[CheckResultRecord],
-    slack: SlackSettings | None,
-) -> tuple[int, str]:
-    raised = 0
-    for result in results:
-        alert = alert_for(config, result)
-        if alert is not None and enqueue(store, alert, actor=SENSOR_ACTOR).status != "duplicate":
-            raised += 1
-    report = deliver_pending(store, slack, actor=SENSOR_ACTOR)
-    delivery = (
-        f"sent {report.sent}, retrying {report.retry_scheduled}, failed {report.failed_permanently}"
-    )
-    if report.notice:
-        delivery += f"; {report.notice}"
-    return raised, delivery
+    return link
 
 
 def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
@@ -136,7 +78,14 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
         store = governance_store.store
         cursor = int(context.cursor or 0)
         results = store.check_results_after(cursor)
-        raised, delivery = raise_and_deliver(store, config, results, slack.settings())
+        raised, delivery = raise_and_deliver(
+            store,
+            config,
+            results,
+            slack.settings(),
+            actor=SENSOR_ACTOR,
+            link_for=asset_link(config),
+        )
         if results:
             context.update_cursor(str(results[-1].id))
         if slack.settings() is None:
@@ -157,26 +106,17 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
     ) -> None:
         store = governance_store.store
         run = context.dagster_run
-        message = context.failure_event.message or "the run failed"
-        models = sorted(
-            {key.path[0] for key in run.asset_selection or ()} & {m.name for m in config.models}
+        alerts = run_failure_alerts(
+            config,
+            run_id=run.run_id,
+            job_name=run.job_name,
+            message=context.failure_event.message or "the run failed",
+            touched_models={key.path[0] for key in run.asset_selection or ()},
+            day=datetime.now(UTC).date(),
+            link=f"{config.dagster_url.rstrip('/')}/runs/{run.run_id}",
         )
-        for model_name in models or [m.name for m in config.models]:
-            model = config.model(model_name)
-            enqueue(
-                store,
-                Alert(
-                    model_name=model.name,
-                    kind="run_failure",
-                    severity="ERROR",
-                    day=datetime.now(UTC).date(),
-                    breached=f"run {run.run_id[:8]} of {run.job_name} failed: {message}",
-                    subject=run.run_id,
-                    url=f"{config.dagster_url.rstrip('/')}/runs/{run.run_id}",
-                    channel=config.channel_for(model),
-                ),
-                actor="sensor:run_failure_alert_sensor",
-            )
-        deliver_pending(store, slack.settings(), actor="sensor:run_failure_alert_sensor")
+        for alert in alerts:
+            enqueue(store, alert, actor=FAILURE_ACTOR)
+        deliver_pending(store, slack.settings(), actor=FAILURE_ACTOR)
 
     return [governance_alerts_sensor, run_failure_alert_sensor]

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 
 from governance_pipelines.alerting.outbox import list_alerts
+from governance_pipelines.alerting.policy import raise_and_deliver
 from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import (
@@ -29,7 +30,7 @@ from governance_pipelines.config import (
 from governance_pipelines.development.declarations import load_checked_config
 from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
 from governance_pipelines.orchestration import naming
-from governance_pipelines.orchestration.alerts import raise_and_deliver
+from governance_pipelines.orchestration.alerts import SENSOR_ACTOR, asset_link
 from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
@@ -262,6 +263,8 @@ def _simulate_and_monitor(
         config,
         results,
         SlackSettings.from_env(os.environ) if os.environ.get("SLACK_BOT_TOKEN") else None,
+        actor=SENSOR_ACTOR,
+        link_for=asset_link(config),
     )
     return MonitoringOutcome(
         days=days,

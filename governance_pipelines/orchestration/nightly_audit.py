@@ -13,11 +13,11 @@ import dagster as dg
 from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
 from governance_pipelines.compliance.checkpoints import anchor_chain
 from governance_pipelines.compliance.integrity import verify_store
+from governance_pipelines.compliance.nightly_summary import nightly_summary
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
-from governance_pipelines.store.check_records import CheckResultRecord
 
 NIGHTLY_JOB = "nightly_audit_job"
 DAILY_ASSETS = (
@@ -26,12 +26,6 @@ DAILY_ASSETS = (
     naming.MODEL_PERFORMANCE,
     naming.SLA_REPORT,
 )
-DAY_CHECKS = {
-    naming.INFERENCE_ROWS_VALID: "ingestion",
-    naming.NO_DATASET_DRIFT: "drift",
-    naming.PERFORMANCE_WITHIN_TOLERANCE: "performance",
-    naming.WITHIN_SLA: "SLA",
-}
 
 
 def build_nightly_audit_definitions(
@@ -67,22 +61,7 @@ def build_nightly_audit_definitions(
         integrity = verify_store(store)
         anchored = anchor_chain(store, verified=integrity.passed, actor=naming.run_actor(context))
         passed = integrity.passed and anchored.ok
-        lines = [f"Governance audit for {day}: {integrity.summary}; {anchored.text}", ""]
-        for model in config.models:
-            results = {r.check_name: r for r in store.latest_check_results(model.name)}
-            today = {
-                label: results[name]
-                for name, label in DAY_CHECKS.items()
-                if name in results and results[name].evidence.get("day") == day.isoformat()
-            }
-            lines.append(
-                f"- *{model.name}*" + ("" if today else ": no monitoring results for the day")
-            )
-            lines += [
-                f"  - {label}: {_status(result)} — {result.summary}"
-                for label, result in today.items()
-            ]
-        summary = "\n".join(lines)
+        summary = nightly_summary(store, config, day, f"{integrity.summary}; {anchored.text}")
         store.record_event(
             actor=naming.run_actor(context),
             action="audit.nightly_completed",
@@ -205,13 +184,3 @@ def nightly_run_requests(
             )
         )
     return requests
-
-
-def _status(result: CheckResultRecord) -> str:
-    if not result.passed:
-        return "BREACH"
-    measured = (
-        result.check_name != naming.PERFORMANCE_WITHIN_TOLERANCE
-        or result.evidence.get("value") is not None
-    )
-    return "ok" if measured else "pending (no labels yet)"

@@ -80,10 +80,8 @@ from governance_pipelines.security.rbac import (
     authorize,
     people_with,
 )
-from governance_pipelines.store import GovernanceStore, UnknownRecordError
+from governance_pipelines.store import GovernanceStore, UnknownRecordError, approval_records
 from governance_pipelines.store.errors import RecordIntegrityError
-from governance_pipelines.store.schema import approvals as approvals_table
-from governance_pipelines.store.schema import model_versions, stage_transitions
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
@@ -202,11 +200,11 @@ def approve(
         approval = Approval(model, version, row.artifact_sha256, user, role, decision, note, _now())
         guard.allow()
         action = "approval.recorded" if decision == APPROVE else "approval.rejected"
-        guard.bound_event(
-            action,
-            version,
-            approvals_table,
-            {
+        approval_records.insert_approval(
+            connection,
+            user=user,
+            action=action,
+            values={
                 "model_name": model,
                 "version": version,
                 "artifact_sha256": row.artifact_sha256,
@@ -216,9 +214,7 @@ def approve(
                 "note": note,
                 "created_at": approval.created_at,
             },
-            artifact_sha256=row.artifact_sha256,
-            role=role,
-            note=note,
+            payload={"artifact_sha256": row.artifact_sha256, "role": role, "note": note},
         )
         return approval
 
@@ -379,11 +375,7 @@ def measure_artifact(store: GovernanceStore, model: str, version: int) -> Measur
     if not 1 <= version <= MAX_VERSION:
         return None
     with store.engine.connect() as connection:
-        path = connection.execute(
-            sa.select(model_versions.c.artifact_path).where(
-                model_versions.c.model_name == model, model_versions.c.version == version
-            )
-        ).scalar_one_or_none()
+        path = approval_records.artifact_path(connection, model, version)
     if path is None:
         return None
     return MeasuredArtifact(path, file_sha256(path))
@@ -397,7 +389,7 @@ def _attempt(
     A tampered artifact is also an alert to the model's owners: someone replaced a file
     that a release decision depends on.
     """
-    outcome = store._write(work)
+    outcome = store.unit_of_work(work)
     if isinstance(outcome, ArtifactTampered):
         alert_tampered_artifact(store, config, outcome)
     if isinstance(outcome, Exception):
@@ -496,20 +488,15 @@ def _insert_transition(
 ) -> StageTransition:
     """A stage transition row and the event that records it, bound together."""
     assert guard.model is not None
-    row = guard.bound_event(
-        action,
-        version,
-        stage_transitions,
-        {
-            "model_name": guard.model,
-            "version": version,
-            "stage": stage,
-            "user_name": guard.access.user,
-            "reason": reason,
-            "created_at": at,
-        },
+    row = approval_records.insert_transition(
+        guard.connection,
+        user=guard.access.user,
+        action=action,
+        model=guard.model,
+        version=version,
         stage=stage,
         reason=reason,
-        **payload,
+        at=at,
+        payload={"stage": stage, "reason": reason, **payload},
     )
-    return StageTransition(row.id, guard.model, version, stage, guard.access.user, reason, at)
+    return StageTransition(row.id, guard.model, version, stage, row.user_name, reason, at)

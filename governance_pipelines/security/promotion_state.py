@@ -24,12 +24,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
-from governance_pipelines.store import GovernanceStore, UnknownRecordError
-from governance_pipelines.store.bindings import verified_row, verified_rows
+from governance_pipelines.store import GovernanceStore, UnknownRecordError, approval_records
 from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.repository import ModelVersionRecord
-from governance_pipelines.store.schema import approvals as approvals_table
-from governance_pipelines.store.schema import check_results, model_versions, stage_transitions
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
@@ -225,13 +222,9 @@ def _version_row(connection: sa.Connection, model: str, version: int) -> sa.Row[
     """The version's row, only if its audit binding verifies (else RecordIntegrityError)."""
     if not 1 <= version <= MAX_VERSION:
         return None  # no such version (a number past the column's range never was one)
-    row = connection.execute(
-        sa.select(model_versions).where(
-            model_versions.c.model_name == model, model_versions.c.version == version
-        )
-    ).one_or_none()
+    row = approval_records.version_row(connection, model, version)
     if row is not None:
-        problem = verified_row(connection, model_versions, row)
+        problem = approval_records.version_problem(connection, row)
         if problem is not None:
             raise RecordIntegrityError(
                 f"{model} v{version} cannot be trusted: {problem}; no decision is made on it. "
@@ -241,30 +234,15 @@ def _version_row(connection: sa.Connection, model: str, version: int) -> sa.Row[
 
 
 def _unknown_version(connection: sa.Connection, model: str, version: int) -> str:
-    known = connection.execute(
-        sa.select(model_versions.c.version)
-        .where(model_versions.c.model_name == model)
-        .order_by(model_versions.c.version)
-    ).scalars()
-    listed = ", ".join(str(v) for v in known)
+    listed = ", ".join(str(v) for v in approval_records.registered_versions(connection, model))
     if not listed:
         return f"model {model!r} has no registered versions; train and register one first"
     return f"model {model!r} has no version {version} (registered versions: {listed})"
 
 
 def _check_gate(connection: sa.Connection, row: sa.Row[Any], required: Iterable[str]) -> CheckGate:
-    own = check_results.c.version == row.version
-    of_snapshot = sa.and_(
-        check_results.c.version.is_(None), check_results.c.snapshot_id == row.snapshot_id
-    )
-    results, _unbound = verified_rows(
-        connection,
-        check_results,
-        connection.execute(
-            sa.select(check_results)
-            .where(check_results.c.model_name == row.model_name, sa.or_(own, of_snapshot))
-            .order_by(check_results.c.id)
-        ).all(),
+    results = approval_records.gate_check_rows(
+        connection, row.model_name, row.version, row.snapshot_id
     )
     latest = {result.check_name: result for result in results}
     blocking = {name: r for name, r in latest.items() if r.severity.upper() == BLOCKING_SEVERITY}
@@ -276,15 +254,6 @@ def _check_gate(connection: sa.Connection, row: sa.Row[Any], required: Iterable[
 
 
 def _approvals(connection: sa.Connection, model: str, version: int) -> list[Approval]:
-    rows, _unbound = verified_rows(
-        connection,
-        approvals_table,
-        connection.execute(
-            sa.select(approvals_table)
-            .where(approvals_table.c.model_name == model, approvals_table.c.version == version)
-            .order_by(approvals_table.c.id)
-        ).all(),
-    )
     return [
         Approval(
             r.model_name,
@@ -296,7 +265,7 @@ def _approvals(connection: sa.Connection, model: str, version: int) -> list[Appr
             r.note,
             _utc(r.created_at),
         )
-        for r in rows
+        for r in approval_records.approval_rows(connection, model, version)
     ]
 
 
@@ -313,18 +282,9 @@ def _approval_status(connection: sa.Connection, row: sa.Row[Any], required: int)
 
 
 def _transitions(connection: sa.Connection, model: str) -> list[StageTransition]:
-    rows, _unbound = verified_rows(
-        connection,
-        stage_transitions,
-        connection.execute(
-            sa.select(stage_transitions)
-            .where(stage_transitions.c.model_name == model)
-            .order_by(stage_transitions.c.id)
-        ).all(),
-    )
     return [
         StageTransition(
             r.id, r.model_name, r.version, r.stage, r.user_name, r.reason, _utc(r.created_at)
         )
-        for r in rows
+        for r in approval_records.transition_rows(connection, model)
     ]

@@ -11,20 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from governance_pipelines.store import audit
-from governance_pipelines.store.bindings import insert_bound
-from governance_pipelines.store.schema import access_log
+from governance_pipelines.store import access_records
+from governance_pipelines.store.audit import AuditEvent
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
-
-_NAME_LIMIT = 64  # access_log.user_name / audit_log.actor
-_RESOURCE_LIMIT = 255  # access_log.resource
 
 
 class PermissionDenied(Exception):
@@ -110,27 +105,16 @@ def record_access(
     model_name: str | None = None,
     version: int | None = None,
     details: Mapping[str, Any] | None = None,
-) -> audit.AuditEvent:
-    """Write `decision` to `access_log` and the audit chain, inside the caller's transaction.
-
-    Both, because they serve different readers: `access_log` is the queryable table an
-    auditor filters ("every denied attempt last quarter"), the audit chain is the
-    tamper-evident proof that the table was not edited afterwards.
-    """
-    user = decision.user[:_NAME_LIMIT] or "<empty>"
-    _row, event = insert_bound(
+) -> AuditEvent:
+    """Write `decision` to the access log and the audit chain, inside the caller's unit of
+    work (`GovernanceStore.unit_of_work`), so it commits with the action it guards."""
+    return access_records.record_access(
         connection,
-        access_log,
-        {
-            "at": datetime.now(UTC),
-            "user_name": user,
-            "action": decision.permission,
-            "resource": resource[:_RESOURCE_LIMIT],
-            "allowed": decision.allowed,
-            "reason": decision.reason,
-        },
-        actor=user,
-        action="access.allowed" if decision.allowed else "access.denied",
+        user=decision.user,
+        permission=decision.permission,
+        resource=resource,
+        allowed=decision.allowed,
+        reason=decision.reason,
         model_name=model_name,
         version=version,
         payload={
@@ -141,7 +125,6 @@ def record_access(
             "reason": decision.reason,
         },
     )
-    return event
 
 
 @dataclass(frozen=True)
@@ -170,35 +153,14 @@ class AccessAttempt:
 
     def event(self, action: str, version: int | None, **payload: Any) -> None:
         """An audit event for what the allowed action did, attributed to the user."""
-        audit.append_event(
+        access_records.record_action(
             self.connection,
-            actor=self.access.user[:_NAME_LIMIT],
+            user=self.access.user,
             action=action,
             model_name=self.model,
             version=version,
             payload=payload,
         )
-
-    def bound_event(
-        self,
-        action: str,
-        version: int | None,
-        table: sa.Table,
-        values: Mapping[str, Any],
-        **payload: Any,
-    ) -> sa.Row[Any]:
-        """A governed row written by the allowed action, bound to its event (see bindings)."""
-        row, _event = insert_bound(
-            self.connection,
-            table,
-            values,
-            actor=self.access.user[:_NAME_LIMIT],
-            action=action,
-            model_name=self.model,
-            version=version,
-            payload=payload,
-        )
-        return row
 
     def _record(self, decision: Decision) -> None:
         record_access(

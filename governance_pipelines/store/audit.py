@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -258,3 +258,31 @@ def _to_event(row: sa.Row[Any]) -> AuditEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+def hashes_at(connection: sa.Connection, seqs: Iterable[int]) -> dict[int, str]:
+    """The stored hash of each requested event (absent ones are missing), in small selects."""
+    wanted = sorted(set(seqs))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        rows = connection.execute(
+            sa.select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.seq.in_(batch))
+        )
+        found.update({row.seq: row.hash for row in rows})
+    return found
+
+
+def last_seq(connection: sa.Connection) -> int:
+    return int(connection.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0)
+
+
+def latest_event(connection: sa.Connection, action: str, *, after: int = 0) -> AuditEvent | None:
+    """The newest event of `action` after event #`after`."""
+    row = connection.execute(
+        sa.select(audit_log)
+        .where(audit_log.c.action == action, audit_log.c.seq > after)
+        .order_by(audit_log.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _to_event(row)

@@ -36,7 +36,7 @@ class CheckRecordsMixin:
 
     # Provided by GovernanceStore (repository.py), which this class is mixed into.
     engine: Engine
-    _write: Callable[[Callable[[sa.Connection], Any]], Any]
+    unit_of_work: Callable[[Callable[[sa.Connection], Any]], Any]
 
     def record_check_result(
         self,
@@ -84,7 +84,7 @@ class CheckRecordsMixin:
             )
             return _check_result(row)
 
-        return self._write(work)
+        return self.unit_of_work(work)
 
     def latest_check_results(
         self, model_name: str, *, version: int | None = None

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from governance_pipelines.canonical import canonical_json, canonical_sha256
 from governance_pipelines.store import audit
 from governance_pipelines.store._time import _now, _utc
-from governance_pipelines.store.bindings import insert_bound
+from governance_pipelines.store.bindings import insert_bound, verified_row
 from governance_pipelines.store.errors import UnknownRecordError
 from governance_pipelines.store.schema import (
     data_snapshots,
@@ -56,7 +56,7 @@ class ModelRecordsMixin:
 
     # Provided by GovernanceStore (repository.py), which this class is mixed into.
     engine: Engine
-    _write: Callable[[Callable[[sa.Connection], Any]], Any]
+    unit_of_work: Callable[[Callable[[sa.Connection], Any]], Any]
 
     # --- models -------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class ModelRecordsMixin:
             )
             return outcome
 
-        return self._write(work)
+        return self.unit_of_work(work)
 
     def model_names(self) -> list[str]:
         """Every model the store has registered, declared in governance.yaml or not."""
@@ -166,7 +166,7 @@ class ModelRecordsMixin:
             _record_use(connection, snapshot_id, model_name, path, source, actor)
             return _own(connection, row, model_name), True
 
-        return self._write(work)
+        return self.unit_of_work(work)
 
     def get_snapshot(self, snapshot_id: str, model_name: str | None = None) -> SnapshotRecord:
         """The snapshot; with `model_name`, as that model took it (its file, its source)."""
@@ -253,7 +253,7 @@ class ModelRecordsMixin:
             )
             return _version(row), True
 
-        return self._write(work)
+        return self.unit_of_work(work)
 
     def find_model_version(self, model_name: str, fingerprint: str) -> ModelVersionRecord | None:
         """The version already trained from these exact inputs, if any."""
@@ -276,6 +276,19 @@ class ModelRecordsMixin:
         if row is None:
             raise UnknownRecordError(f"model {model_name!r} has no version {version}")
         return _version(row)
+
+    def model_version_problem(self, model_name: str, version: int) -> str | None:
+        """Why a version's record cannot be trusted (its audit binding fails), or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(model_versions).where(
+                    model_versions.c.model_name == model_name, model_versions.c.version == version
+                )
+            ).one_or_none()
+            if row is None:
+                raise UnknownRecordError(f"model {model_name!r} has no version {version}")
+            problem = verified_row(connection, model_versions, row)
+        return None if problem is None else str(problem)
 
     def list_model_versions(self, model_name: str) -> list[ModelVersionRecord]:
         with self.engine.connect() as connection:

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from governance_pipelines.store import audit, migrate
+from governance_pipelines.store import alert_records, audit, migrate
 from governance_pipelines.store.check_records import CheckRecordsMixin, CheckResultRecord
 from governance_pipelines.store.engine import (
     READ_ONLY,
@@ -44,7 +44,7 @@ from governance_pipelines.store.model_records import (
     ModelVersionRecord,
     SnapshotRecord,
 )
-from governance_pipelines.store.schema import audit_head
+from governance_pipelines.store.schema import audit_head, check_results, models, usage_records
 from governance_pipelines.store.usage_records import UsageRecordsMixin
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 _LOCK_RETRIES = 5
+T = TypeVar("T")
 
 
 class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
@@ -171,8 +172,14 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         with self.engine.connect().execution_options(**options) as connection:
             yield connection
 
-    def _write(self, work: Any) -> Any:
-        """Run `work(connection)` in a transaction, retrying when the database is briefly locked."""
+    def unit_of_work(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run `work(connection)` as one transaction: its records and their audit events
+        commit together, or none of them does. Retried when the database is briefly locked,
+        so `work` must only touch the database (no side effects outside it).
+
+        `work` is given to the record families (`store.access_records`, `approval_records`,
+        `alert_records`, …): the only code that touches the tables and the chain.
+        """
         for attempt in range(_LOCK_RETRIES):
             try:
                 with self.transaction() as connection:
@@ -194,7 +201,7 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         version: int | None = None,
         payload: Mapping[str, Any] | None = None,
     ) -> audit.AuditEvent:
-        return self._write(
+        return self.unit_of_work(
             lambda c: audit.append_event(
                 c,
                 actor=actor,
@@ -251,7 +258,7 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
     def run_guarded(self, work: Any, *, actor: str, description: str) -> Any:
         """Run raw SQL work; a write the database refuses as immutable is audited and re-raised."""
         try:
-            return self._write(work)
+            return self.unit_of_work(work)
         except (sa.exc.DBAPIError, StoreError) as error:
             if not is_immutability_violation(error):
                 raise
@@ -267,7 +274,28 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
 
     def seal_inference_day(self, model_name: str, day: date, *, actor: str) -> Seal | None:
         """Seal a model-day's newly arrived requests and labels into the audit chain."""
-        return self._write(lambda c: seal_day(c, model_name, day.isoformat(), actor=actor))
+        return self.unit_of_work(lambda c: seal_day(c, model_name, day.isoformat(), actor=actor))
+
+    # --- figures for metrics -------------------------------------------------------------
+
+    def known_model_names(self) -> list[str]:
+        """Every model the store knows: registered, with check results, or with usage."""
+        query = sa.union(
+            sa.select(models.c.name.label("name")),
+            sa.select(check_results.c.model_name.label("name")).distinct(),
+            sa.select(usage_records.c.model_name.label("name")).distinct(),
+        )
+        with self.engine.connect() as connection:
+            return sorted({row.name for row in connection.execute(query)})
+
+    def alert_status_counts(self) -> dict[str, int]:
+        """Outbox rows per delivery status."""
+        with self.engine.connect() as connection:
+            return alert_records.count_by_status(connection)
+
+    def audit_event_count(self) -> int:
+        with self.engine.connect() as connection:
+            return audit.last_seq(connection)
 
     # --- audit --------------------------------------------------------------------------
 

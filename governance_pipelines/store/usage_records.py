@@ -18,7 +18,7 @@ class UsageRecordsMixin:
 
     # Provided by GovernanceStore (repository.py), which this class is mixed into.
     engine: Engine
-    _write: Callable[[Callable[[sa.Connection], Any]], Any]
+    unit_of_work: Callable[[Callable[[sa.Connection], Any]], Any]
 
     def replace_usage_day(self, model_name: str, day: date, rows: list[Mapping[str, Any]]) -> int:
         """Usage per version and consumer for one day; recomputing a day replaces its rows.
@@ -52,11 +52,37 @@ class UsageRecordsMixin:
                 )
             return len(rows)
 
-        return self._write(work)
+        return self.unit_of_work(work)
 
     def usage(self, model_name: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(usage_records).order_by(usage_records.c.day, usage_records.c.model_name)
         if model_name is not None:
             query = query.where(usage_records.c.model_name == model_name)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def latest_usage(self, model_names: list[str]) -> list[dict[str, Any]]:
+        """Requests and errors per consumer team on each model's latest usage day."""
+        if not model_names:
+            return []
+        u = usage_records
+        latest = (
+            sa.select(u.c.model_name, sa.func.max(u.c.day).label("day"))
+            .where(u.c.model_name.in_(model_names))
+            .group_by(u.c.model_name)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                u.c.model_name,
+                u.c.consumer_team,
+                u.c.day,
+                sa.func.sum(u.c.requests).label("requests"),
+                sa.func.sum(u.c.errors).label("errors"),
+            )
+            .join(latest, sa.and_(u.c.model_name == latest.c.model_name, u.c.day == latest.c.day))
+            .group_by(u.c.model_name, u.c.consumer_team, u.c.day)
+            .order_by(u.c.model_name, u.c.consumer_team)
+        )
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
