@@ -8,11 +8,9 @@ from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource, build_alert_sensors
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
+from governance_pipelines.orchestration.daily_assets import daily_partitions
 from governance_pipelines.orchestration.model_development import build_model_development_definitions
-from governance_pipelines.orchestration.monitoring import (
-    build_monitoring_definitions,
-    daily_partitions,
-)
+from governance_pipelines.orchestration.monitoring import build_monitoring_definitions
 from governance_pipelines.orchestration.nightly_audit import build_nightly_audit_definitions
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
