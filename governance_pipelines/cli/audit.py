@@ -128,7 +128,7 @@ def keygen(out: Path) -> None:
     Keep the private key in a secret manager or CI secret, apart from the database
     credentials; verifiers only need the public key printed here.
     """
-    from governance_pipelines.compliance.checkpoints import (
+    from governance_pipelines.compliance.signing_keys import (
         KEY_FILE_ENV,
         PUBLIC_KEY_ENV,
         new_signing_key,

@@ -28,24 +28,35 @@ first audit event), so checkpoints of another store are recognised as foreign.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
-import re
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from governance_pipelines.canonical import canonical_json
+from governance_pipelines.compliance.checkpoint_files import (
+    DIR_ENV,
+    _filesystem,
+    _list_checkpoints,
+    _write_new_file,
+    checkpoint_file_name,
+    checkpoint_location,
+)
+from governance_pipelines.compliance.signing_keys import (
+    KEY_FILE_ENV,
+    PUBLIC_KEY_ENV,
+    CheckpointError,
+    _load_keys,
+    key_fingerprint,
+    load_signing_key,
+    signing_configured,
+)
 from governance_pipelines.store import audit
 
 if TYPE_CHECKING:
@@ -54,21 +65,7 @@ if TYPE_CHECKING:
     from governance_pipelines.store import GovernanceStore
 
 FORMAT = "governance-audit-checkpoint/1"
-KEY_FILE_ENV = "GOVERNANCE_CHECKPOINT_KEY_FILE"
-KEY_ENV = "GOVERNANCE_CHECKPOINT_KEY"
-PUBLIC_KEY_ENV = "GOVERNANCE_CHECKPOINT_PUBLIC_KEY"
-DIR_ENV = "GOVERNANCE_CHECKPOINT_DIR"
 CHECKPOINT_WRITTEN = "audit.checkpoint_written"
-_KEYGEN_HINT = "create one with `governance audit keygen --out FILE`"
-_NAME = re.compile(r"^checkpoint-(\d{12})\.json$")
-
-
-class CheckpointError(Exception):
-    """A checkpoint cannot be written or read; the message says what to do."""
-
-
-class CheckpointKeyError(CheckpointError):
-    """The signing or verification key is missing or cannot be parsed."""
 
 
 @dataclass(frozen=True)
@@ -148,240 +145,6 @@ class CheckpointVerification:
     location: str = ""
 
 
-@dataclass(frozen=True)
-class _Keys:
-    signing: Ed25519PrivateKey | None
-    public: Mapping[str, Ed25519PublicKey] = field(default_factory=dict)
-
-
-# --- keys ------------------------------------------------------------------------------
-
-
-def new_signing_key() -> tuple[bytes, str]:
-    """A fresh Ed25519 key: (PEM PKCS8 private key, base64 of the raw public key)."""
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return pem, public_key_base64(key.public_key())
-
-
-def public_key_base64(key: Ed25519PublicKey) -> str:
-    return base64.b64encode(_raw(key)).decode("ascii")
-
-
-def key_fingerprint(key: Ed25519PublicKey) -> str:
-    """A short, stable name for a public key, so a checkpoint says which key signed it."""
-    return "sha256:" + hashlib.sha256(_raw(key)).hexdigest()[:32]
-
-
-def signing_configured(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether this process is meant to sign checkpoints (a key variable is set)."""
-    environ = os.environ if environ is None else environ
-    return bool(environ.get(KEY_FILE_ENV, "").strip() or environ.get(KEY_ENV, "").strip())
-
-
-def load_signing_key(environ: Mapping[str, str] | None = None) -> Ed25519PrivateKey:
-    """The private key from the environment; a missing or bad key raises with the fix."""
-    key = _signing_key(os.environ if environ is None else environ)
-    if key is None:
-        raise CheckpointKeyError(
-            f"no checkpoint signing key: set {KEY_FILE_ENV} (a PEM key file) or {KEY_ENV}; "
-            + _KEYGEN_HINT
-        )
-    return key
-
-
-def _load_keys(environ: Mapping[str, str]) -> _Keys:
-    signing = _signing_key(environ)
-    public: dict[str, Ed25519PublicKey] = {}
-    entries = [e.strip() for e in environ.get(PUBLIC_KEY_ENV, "").split(",") if e.strip()]
-    for position, entry in enumerate(entries, start=1):
-        key = _parse_public_key(entry, f"{PUBLIC_KEY_ENV} (entry {position} of {len(entries)})")
-        public[key_fingerprint(key)] = key
-    if signing is not None:
-        public.setdefault(key_fingerprint(signing.public_key()), signing.public_key())
-    return _Keys(signing, public)
-
-
-def _signing_key(environ: Mapping[str, str]) -> Ed25519PrivateKey | None:
-    path = environ.get(KEY_FILE_ENV, "").strip()
-    text = environ.get(KEY_ENV, "").strip()
-    if path and text:
-        raise CheckpointKeyError(
-            f"both {KEY_FILE_ENV} and {KEY_ENV} are set: unset one, so it is clear which key signs"
-        )
-    if path:
-        try:
-            text = Path(path).expanduser().read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            raise CheckpointKeyError(
-                f"{KEY_FILE_ENV}={path}: no such file; {_KEYGEN_HINT}"
-            ) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise CheckpointKeyError(
-                f"{KEY_FILE_ENV}={path}: cannot read the key file ({type(error).__name__}); "
-                "check the path and its permissions"
-            ) from None
-        return _parse_private_key(text, f"{KEY_FILE_ENV}={path}")
-    if text:
-        return _parse_private_key(text, KEY_ENV)
-    return None
-
-
-def _parse_private_key(text: str, source: str) -> Ed25519PrivateKey:
-    # Messages name the source but never echo the key material. CI secrets often hold a PEM
-    # on one line with literal "\\n"s: accept that too.
-    text = text.replace("\\n", "\n")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
-        except TypeError:
-            raise CheckpointKeyError(
-                f"{source}: the PEM key is password-protected; use an unencrypted PKCS8 key "
-                f"kept in a secret manager ({_KEYGEN_HINT})"
-            ) from None
-        except (ValueError, UnicodeEncodeError, UnsupportedAlgorithm):
-            raise CheckpointKeyError(
-                f"{source}: not a readable PEM private key; {_KEYGEN_HINT}"
-            ) from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointKeyError(
-                f"{source}: a {type(key).__name__.lstrip('_')} key, but checkpoints are signed "
-                f"with Ed25519; {_KEYGEN_HINT}"
-            )
-        return key
-    seed = _base64_32(text)
-    if seed is None:
-        raise CheckpointKeyError(
-            f"{source}: expected a PEM private key or base64 of a 32-byte Ed25519 seed; "
-            + _KEYGEN_HINT
-        )
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def _parse_public_key(text: str, source: str) -> Ed25519PublicKey:
-    hint = "the key `governance audit keygen` printed, or the PEM of the public key"
-    text = text.replace("\\n", "\n")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(text.encode("ascii"))
-        except (ValueError, UnicodeEncodeError, UnsupportedAlgorithm):
-            raise CheckpointKeyError(
-                f"{source}: not a readable PEM public key; set it to {hint}"
-            ) from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise CheckpointKeyError(f"{source}: not an Ed25519 public key; set it to {hint}")
-        return key
-    raw = _base64_32(text)
-    if raw is None:
-        raise CheckpointKeyError(
-            f"{source}: expected PEM or base64 of 32 raw bytes; set it to {hint}"
-        )
-    return Ed25519PublicKey.from_public_bytes(raw)
-
-
-def _base64_32(text: str) -> bytes | None:
-    try:
-        raw = base64.b64decode("".join(text.split()), validate=True)
-    except ValueError:
-        return None
-    return raw if len(raw) == 32 else None
-
-
-def _raw(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-# --- location --------------------------------------------------------------------------
-
-
-def checkpoint_location(
-    store: GovernanceStore, location: str | None = None, environ: Mapping[str, str] | None = None
-) -> str:
-    """The argument, else `GOVERNANCE_CHECKPOINT_DIR`, else `<store home>/checkpoints`."""
-    environ = os.environ if environ is None else environ
-    return location or environ.get(DIR_ENV, "").strip() or str(store.home / "checkpoints")
-
-
-def public_location(location: str) -> str:
-    """The location for messages and the audit log: no user, password or query token."""
-    try:
-        parts = urlsplit(location)
-    except ValueError:  # unparseable: show nothing that could be a secret
-        return location.split("://", 1)[0] + "://***" if "://" in location else "***"
-    if not parts.scheme or len(parts.scheme) == 1:  # a plain path (or a Windows drive)
-        return location
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def checkpoint_file_name(seq: int) -> str:
-    """Zero-padded, so a plain listing sorts checkpoints by seq."""
-    return f"checkpoint-{seq:012d}.json"
-
-
-def _filesystem(location: str) -> tuple[AbstractFileSystem, str, str]:
-    """(filesystem, root path in it, the location as messages show it)."""
-    import fsspec
-
-    try:
-        fs, root = fsspec.core.url_to_fs(location)
-    except (ImportError, ValueError) as error:
-        raise CheckpointError(
-            f"checkpoint location {public_location(location)}: {error}; set {DIR_ENV} (or --to) "
-            "to a folder or an fsspec URL whose filesystem package is installed"
-        ) from None
-    # Local folders are shown absolute, so the audit log names the same place from any cwd.
-    return fs, root, (root if _is_local(fs) else public_location(location))
-
-
-def _is_local(fs: AbstractFileSystem) -> bool:
-    from fsspec.implementations.local import LocalFileSystem
-
-    return isinstance(fs, LocalFileSystem)
-
-
-def _write_new_file(fs: AbstractFileSystem, root: str, name: str, data: bytes) -> None:
-    """Create `root/name`, never replacing an existing file, never leaving half a file."""
-    path = f"{root.rstrip('/')}/{name}"
-    if _is_local(fs):
-        # A temp file hard-linked into place: atomic, and the link fails if the name exists.
-        Path(root).mkdir(parents=True, exist_ok=True)
-        temp = Path(root) / f".{name}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(temp, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.link(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
-        return
-    # Object stores: one PUT is atomic (all or nothing). "xb" asks for create-only where the
-    # filesystem supports it; otherwise check first (a race only with a second writer of the
-    # same seq, which signs the same head).
-    fs.makedirs(root, exist_ok=True)
-    try:
-        with fs.open(path, "xb") as handle:
-            handle.write(data)
-    except (ValueError, NotImplementedError):
-        if fs.exists(path):
-            raise FileExistsError(path) from None
-        fs.pipe_file(path, data)
-
-
-def _list_checkpoints(fs: AbstractFileSystem, root: str) -> list[str]:
-    try:
-        entries = fs.ls(root, detail=False)
-    except FileNotFoundError:
-        return []
-    names = (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries)
-    return sorted((n for n in names if _NAME.match(n)), reverse=True)
-
-
 # --- writing ---------------------------------------------------------------------------
 
 
@@ -418,13 +181,14 @@ def write_checkpoint(
     if store_id is None:  # pragma: no cover - the chain just verified with ≥ 1 event
         raise CheckpointError("the audit log has no event #1: run `governance audit verify`")
     public = key.public_key()
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
     body = {
         "format": FORMAT,
         "store_id": store_id,
         "seq": chain.verified,
         "head_hash": chain.head_hash,
         "events": chain.verified,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": created_at,
     }
     signature = key.sign(canonical_json(body).encode("utf-8"))
     checkpoint = Checkpoint(
@@ -432,7 +196,7 @@ def write_checkpoint(
         seq=chain.verified,
         head_hash=chain.head_hash,
         events=chain.verified,
-        created_at=body["created_at"],
+        created_at=created_at,
         signature=base64.b64encode(signature).decode("ascii"),
         key_fingerprint=key_fingerprint(public),
         location=shown,

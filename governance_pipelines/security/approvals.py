@@ -39,11 +39,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from governance_pipelines.alerting.messages import AlertKind
-from governance_pipelines.alerting.outbox import Alert, enqueue
-from governance_pipelines.canonical import file_sha256
 from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.reporting import clauses
+from governance_pipelines.security.artifact_check import (
+    ArtifactTampered,
+    MeasuredArtifact,
+    alert_tampered_artifact,
+    measure_artifact,
+)
 from governance_pipelines.security.promotion_state import (
     APPROVE,
     ARCHIVED,
@@ -195,8 +198,9 @@ def approve(
                 + " — or record a rejection with a note (`--reject --note …`)"
             )
             return guard.deny(reason, PromotionBlocked(f"{refused}: {reason}"))
-        roles = config.person(user).roles  # authorize() found the person
-        role = next(r for r in roles if "model.approve" in config.roles.get(r, ()))
+        person = config.person(user)
+        assert person is not None  # authorize() allowed the user, so the person is declared
+        role = next(r for r in person.roles if "model.approve" in config.roles.get(r, ()))
         approval = Approval(model, version, row.artifact_sha256, user, role, decision, note, _now())
         guard.allow()
         action = "approval.recorded" if decision == APPROVE else "approval.rejected"
@@ -340,47 +344,6 @@ def _guarded_version(
     return guard, row
 
 
-@dataclass(frozen=True)
-class MeasuredArtifact:
-    """A version's artifact file as it is on disk now, hashed before the decision."""
-
-    path: str
-    sha256: str | None  # None: the file is missing
-
-    def mismatch(self, recorded: str) -> str:
-        state = (
-            "is missing"
-            if self.sha256 is None
-            else f"has sha256 {self.sha256[:12]}… but {recorded[:12]}… was recorded and approved"
-        )
-        return (
-            f"the artifact file {self.path} {state}: it was replaced or removed after "
-            "registration; restore it from a verified copy (or retrain) — nothing is promoted "
-            "or loaded from a file that differs from its record"
-        )
-
-
-class ArtifactTampered(RecordIntegrityError):
-    """A version's artifact differs from the digest its record and approvals are bound to."""
-
-    def __init__(self, message: str, row: sa.Row[Any]) -> None:
-        super().__init__(message)
-        self.model_name: str = row.model_name
-        self.version: int = row.version
-        self.artifact_path: str = row.artifact_path
-
-
-def measure_artifact(store: GovernanceStore, model: str, version: int) -> MeasuredArtifact | None:
-    """Re-hash a version's artifact (streamed) outside any transaction; None if unknown."""
-    if not 1 <= version <= MAX_VERSION:
-        return None
-    with store.engine.connect() as connection:
-        path = approval_records.artifact_path(connection, model, version)
-    if path is None:
-        return None
-    return MeasuredArtifact(path, file_sha256(path))
-
-
 def _attempt(
     store: GovernanceStore, config: GovernanceConfig, work: Callable[[sa.Connection], Any]
 ) -> Any:
@@ -395,26 +358,6 @@ def _attempt(
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
-
-
-def alert_tampered_artifact(
-    store: GovernanceStore, config: GovernanceConfig, error: ArtifactTampered
-) -> None:
-    declared = next((m for m in config.models if m.name == error.model_name), None)
-    enqueue(
-        store,
-        Alert(
-            model_name=error.model_name,
-            kind=AlertKind.INTEGRITY,
-            severity="ERROR",
-            day=_now().date(),
-            breached=str(error),
-            version=error.version,
-            subject=f"artifact v{error.version}",
-            channel=config.channel_for(declared) if declared is not None else None,
-        ),
-        actor="governance",
-    )
 
 
 def _promotion_problems(

@@ -21,9 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance_pipelines.canonical import canonical_json
 from governance_pipelines.cli import main
+from governance_pipelines.compliance.checkpoint_files import DIR_ENV, public_location
 from governance_pipelines.compliance.checkpoints import (
     CHECKPOINT_WRITTEN,
-    DIR_ENV,
+    verify_checkpoints,
+    write_checkpoint,
+)
+from governance_pipelines.compliance.signing_keys import (
     KEY_ENV,
     KEY_FILE_ENV,
     PUBLIC_KEY_ENV,
@@ -31,9 +35,6 @@ from governance_pipelines.compliance.checkpoints import (
     CheckpointKeyError,
     key_fingerprint,
     new_signing_key,
-    public_location,
-    verify_checkpoints,
-    write_checkpoint,
 )
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.audit import GENESIS_HASH, event_hash

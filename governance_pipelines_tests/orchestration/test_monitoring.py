@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from governance_pipelines.compliance.checkpoints import new_signing_key
+from governance_pipelines.compliance.signing_keys import new_signing_key
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.examples.traffic import simulate_inference_log
 from governance_pipelines.operations.daily_monitoring import positive_scores
