@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -284,7 +284,12 @@ def deliver_pending(
         counts[store.unit_of_work(partial(_finish, claim, outcome, at, actor, max_attempts))] += 1
         if outcome.retryable:
             break
-    return DeliveryReport(**counts)
+    return DeliveryReport(
+        sent=counts["sent"],
+        retry_scheduled=counts["retry_scheduled"],
+        failed_permanently=counts["failed_permanently"],
+        claims_lost=counts["claims_lost"],
+    )
 
 
 def _claim_next(
@@ -401,12 +406,30 @@ def list_alerts(
             kind=None if kind is None else str(AlertKind(kind)),
             limit=limit,
         )
+    return [_alert_record(row) for row in rows]
+
+
+def _alert_record(row: sa.Row[Any]) -> AlertRecord:
     # SQLite hands timestamps back without their zone; every stored timestamp is UTC.
-    shown = [{f.name: row._mapping[f.name] for f in fields(AlertRecord)} for row in rows]
-    return [
-        AlertRecord(**{k: _utc(v) if isinstance(v, datetime) else v for k, v in r.items()})
-        for r in shown
-    ]
+    return AlertRecord(
+        id=row.id,
+        dedup_key=row.dedup_key,
+        model_name=row.model_name,
+        version=row.version,
+        kind=row.kind,
+        severity=row.severity,
+        value=row.value,
+        threshold=row.threshold,
+        message=row.message,
+        channel=row.channel,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=None if row.next_attempt_at is None else _utc(row.next_attempt_at),
+        last_error=row.last_error,
+        slack_ts=row.slack_ts,
+        created_at=_utc(row.created_at),
+        sent_at=None if row.sent_at is None else _utc(row.sent_at),
+    )
 
 
 def _audit(connection: sa.Connection, actor: str, action: str, about: Any, payload: Any) -> None:

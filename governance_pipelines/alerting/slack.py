@@ -161,7 +161,7 @@ def post_message(
 
     try:
         response = client.chat_postMessage(
-            channel=channel, text=text, blocks=list(blocks) if blocks else None
+            channel=channel, text=text, blocks=[dict(block) for block in blocks] if blocks else None
         )
     except SlackApiError as exc:
         outcome = _classify_api_error(exc, channel)

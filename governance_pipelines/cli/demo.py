@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -15,7 +17,7 @@ import click
 @click.option(
     "--home",
     envvar="GOVERNANCE_HOME",
-    type=click.Path(file_okay=False),
+    type=click.Path(file_okay=False, path_type=Path),
     help="[env GOVERNANCE_HOME]",
 )
 @click.option(
@@ -28,7 +30,7 @@ import click
     show_default=True,
     help="Days of production traffic to simulate and monitor (0: development only).",
 )
-def demo(config_path: str | None, home: str | None, database_url: str | None, days: int) -> None:
+def demo(config_path: str | None, home: Path | None, database_url: str | None, days: int) -> None:
     """Run the whole governance graph in-process (no servers needed) and summarise it.
 
     Snapshots and validates the training data, trains and validates every model, writes

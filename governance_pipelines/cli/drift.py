@@ -64,8 +64,17 @@ def _open(path: Path) -> Any:
 
 
 def _table(report: Any) -> str:
-    header = ("column", "kind", "method", "statistic", "threshold", "drift", "p_value")
-    header += ("effect", "psi")
+    header = (
+        "column",
+        "kind",
+        "method",
+        "statistic",
+        "threshold",
+        "drift",
+        "p_value",
+        "effect",
+        "psi",
+    )
     rows = [header]
     for c in report.columns:
         p_value = "-" if c.p_value is None else f"{c.p_value:.4g}"

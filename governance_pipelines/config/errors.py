@@ -87,7 +87,10 @@ def _allowed_keys(location: Sequence[str | int], raw: Any, root: type[BaseModel]
     node = raw
     for part in location[:-1]:
         if isinstance(part, int) or model is None:
-            node = node[part] if isinstance(node, Sequence) else node
+            # Once no model is known the answer is "" whatever the node, so only a list
+            # index needs following.
+            if isinstance(part, int) and isinstance(node, Sequence):
+                node = node[part]
             continue
         field = model.model_fields.get(part)
         if field is None and isinstance(node, Mapping) and node.get("kind") == part:

@@ -62,7 +62,7 @@ def _model_problems(where: str, model: ModelConfig) -> list[str]:
     return problems
 
 
-def _parameters(estimator: type) -> set[str] | None:
+def _parameters(estimator: type[object]) -> set[str] | None:
     """The constructor's parameter names; None when it takes **kwargs (anything goes)."""
     try:
         signature = inspect.signature(estimator.__init__)

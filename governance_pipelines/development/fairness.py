@@ -138,7 +138,7 @@ def assess_fairness(
     table: list[dict[str, Any]] = []
     for attribute in spec.attributes:
         groups, order = _groups(sensitive[attribute.column].reset_index(drop=True), attribute)
-        rows = []
+        rows: list[dict[str, Any]] = []  # AttributeFairness.groups and the table rows
         for group in order:
             member = groups == group
             auc = math.nan

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,14 @@ from governance_pipelines.reporting import clauses
 
 class LeakageCheckError(ValueError):
     """The leakage check cannot run as declared (missing columns, bad positions)."""
+
+
+class LeakageLimits(TypedDict, total=False):
+    """The thresholds of ``LeakageSpec`` a caller may override (the rest come from training)."""
+
+    max_single_feature_auc: float
+    max_single_feature_correlation: float
+    max_overlap_share: float
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class LeakageSpec:
         object.__setattr__(self, "categorical_features", tuple(self.categorical_features))
 
     @classmethod
-    def from_training_spec(cls, spec: TrainingSpec, **limits: float) -> LeakageSpec:
+    def from_training_spec(cls, spec: TrainingSpec, **limits: Unpack[LeakageLimits]) -> LeakageSpec:
         """The spec for a training run; ``limits`` override the default thresholds."""
         return cls(
             task=spec.task,
@@ -288,7 +296,9 @@ def check_leakage(
     )
 
 
-def check_model_leakage(frame: pd.DataFrame, model: TrainedModel, **limits: float) -> LeakageResult:
+def check_model_leakage(
+    frame: pd.DataFrame, model: TrainedModel, **limits: Unpack[LeakageLimits]
+) -> LeakageResult:
     """Leakage checks for a trained model's own split."""
     spec = LeakageSpec.from_training_spec(model.spec, **limits)
     return check_leakage(frame, model.train_positions, model.test_positions, spec)

@@ -109,7 +109,7 @@ def _binary_or_macro(classes: Sequence[Any]) -> dict[str, Any]:
 def compute_metric(
     name: str,
     y_true: np.ndarray,
-    y_pred: np.ndarray,
+    y_pred: np.ndarray | None,
     scores: np.ndarray | None = None,
     classes: Sequence[Any] | None = None,
 ) -> float:

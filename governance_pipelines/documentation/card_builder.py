@@ -107,8 +107,8 @@ def build_card_inputs(
             },
             {"name": f"{model.name}/model_version", "kind": "model", "ref": f"v{version}"},
         ],
-        approvals=list(approvals),
-        stage_history=list(stage_history),
+        approvals=[dict(approval) for approval in approvals],
+        stage_history=[dict(stage) for stage in stage_history],
     )
 
 
@@ -186,19 +186,21 @@ def _response(trained: TrainedModel) -> dict[str, Any]:
     return response
 
 
-def _positive_scores(trained: TrainedModel) -> np.ndarray | None:
+def _positive_scores(trained: TrainedModel) -> tuple[Any, np.ndarray] | None:
+    """The positive class and its scores, for a binary classifier that has scores."""
     if trained.scores is None or trained.classes is None or len(trained.classes) != 2:
         return None
-    return trained.scores[:, 1]
+    return trained.classes[1], trained.scores[:, 1]
 
 
 def _roc(
     trained: TrainedModel, test_rows: pd.DataFrame, model: ModelConfig
 ) -> dict[str, Any] | None:
-    scores = _positive_scores(trained)
-    if scores is None:
+    binary = _positive_scores(trained)
+    if binary is None:
         return None
-    labels = test_rows[model.data.target].to_numpy() == trained.classes[1]
+    positive, scores = binary
+    labels = test_rows[model.data.target].to_numpy() == positive
     fpr, tpr, _ = roc_curve(labels, scores)
     keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), _CURVE_POINTS)).astype(int))
     auc = trained.metrics.get("roc_auc")
@@ -212,10 +214,11 @@ def _roc(
 def _calibration(
     trained: TrainedModel, test_rows: pd.DataFrame, model: ModelConfig
 ) -> dict[str, Any] | None:
-    scores = _positive_scores(trained)
-    if scores is None:
+    binary = _positive_scores(trained)
+    if binary is None:
         return None
-    labels = test_rows[model.data.target].to_numpy() == trained.classes[1]
+    positive, scores = binary
+    labels = test_rows[model.data.target].to_numpy() == positive
     fraction, mean_predicted = calibration_curve(labels, scores, n_bins=10, strategy="quantile")
     return {"mean_predicted": mean_predicted.tolist(), "fraction_positive": fraction.tolist()}
 

@@ -350,6 +350,7 @@ def _environment_info(env: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not env:
         return None
     packages = env.get("packages") or {}
+    package_rows: list[dict[str, str | None]]
     if isinstance(packages, Mapping):
         package_rows = [{"name": str(k), "version": str(v)} for k, v in sorted(packages.items())]
     else:

@@ -152,7 +152,8 @@ def _features_json(frame: pd.DataFrame) -> np.ndarray:
         values = safe[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ms]")
-            safe[column] = np.where(
+            # numpy's stubs leave None out of ArrayLike; at run time it is an object element.
+            safe[column] = np.where(  # type: ignore[call-overload]
                 np.isnat(naive), None, np.char.add(naive.astype(str), "Z").astype(object)
             )
         elif pd.api.types.is_datetime64_any_dtype(values):
@@ -257,7 +258,7 @@ def simulate_inference_log(
     latency_ms *= 0.9 + 0.25 * load
     tail = rng_latency.random(n) < 1.0 / 3.0
     spike_factor = np.where(tail, np.exp(rng_latency.normal(np.log(6.0), 0.5, n)), 1.6)
-    latency_ms = np.round(np.where(spike, latency_ms * spike_factor, latency_ms), 2)
+    latency_ms = np.where(spike, latency_ms * spike_factor, latency_ms).round(2)
 
     error_probability = np.where(
         spike, min(1.0, error_rate * SPIKE_DAY_ERROR_MULTIPLIER), error_rate

@@ -239,6 +239,12 @@ def _resolve(
         raise DriftInputError(
             f"method {method!r} needs a numeric column; '{state.name}' is categorical"
         )
+    if method in ("chisquare", "z") and counts is None:
+        raise DriftInputError(
+            f"method {method!r} needs per-value counts; '{state.name}' is a continuous numeric "
+            f"column ({n_unique} distinct values, more than 5): use ks, wasserstein, "
+            "jensenshannon or l_infinity for it"
+        )
     if override.threshold is not None:
         threshold = override.threshold
     elif override.method is None and policy.profile in _PROFILE_THRESHOLDS:
@@ -246,6 +252,17 @@ def _resolve(
     else:
         threshold = DEFAULT_THRESHOLDS[method]
     return method, threshold, counts, n_unique
+
+
+def _per_value_or_binned(
+    state: NumericState | CategoryCounts, counts: CategoryCounts | None
+) -> CategoryCounts:
+    """The per-value counts, else (a continuous numeric column) the binned ones."""
+    if counts is not None:
+        return counts
+    # A categorical state always has per-value counts: it is its own.
+    assert isinstance(state, NumericState)
+    return state.binned()
 
 
 def _column_drift(
@@ -258,27 +275,34 @@ def _column_drift(
 ) -> ColumnDrift:
     if isinstance(state, NumericState) and (counts is None or method in ("ks", "wasserstein")):
         effect, effect_name = state.wasserstein_norm(), "wasserstein_norm"
-    elif n_unique <= 2:
-        effect, effect_name = counts.cohens_h(), "cohens_h"
     else:
-        effect, effect_name = counts.cramers_v(), "cramers_v"
+        # Only a continuous numeric column lacks per-value counts, and it took the branch above.
+        assert counts is not None
+        if n_unique <= 2:
+            effect, effect_name = counts.cohens_h(), "cohens_h"
+        else:
+            effect, effect_name = counts.cramers_v(), "cramers_v"
 
     p_value: float | None = None
     test_statistic: float | None = None
     if method == "ks":
+        assert isinstance(state, NumericState)  # _resolve refuses ks for categorical columns
         test_statistic, p_value = state.ks()
         statistic = p_value
     elif method == "wasserstein":
+        assert isinstance(state, NumericState)  # _resolve refuses it for categorical columns
         statistic = effect if effect_name == "wasserstein_norm" else state.wasserstein_norm()
     elif method == "ks_distance":
-        statistic = state.ks_statistic() if isinstance(state, NumericState) else counts.l_infinity()
+        # A categorical state is its own per-value counts (category_counts() returns it).
+        statistic = state.ks_statistic() if isinstance(state, NumericState) else state.l_infinity()
     elif method in ("chisquare", "z"):
+        assert counts is not None  # _resolve refuses chisquare/z without per-value counts
         test_statistic, p_value = counts.chisquare() if method == "chisquare" else counts.z_test()
         statistic = p_value
     elif method == "l_infinity":
-        statistic = (counts if counts is not None else state.binned()).l_infinity()
+        statistic = _per_value_or_binned(state, counts).l_infinity()
     else:  # jensenshannon (natural log, distance) / js_divergence (base 2, squared)
-        binned = counts if counts is not None else state.binned()
+        binned = _per_value_or_binned(state, counts)
         distance = binned.jensenshannon(base=None if method == "jensenshannon" else 2.0)
         statistic = distance if method == "jensenshannon" else distance**2
 

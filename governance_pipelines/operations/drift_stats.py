@@ -248,11 +248,18 @@ class NumericState:
             for chunk in pending:
                 self._stream(chunk)
 
+    def _gap_sums(self) -> GapSums:
+        """The streaming-mode sums (only a window that outgrew the exact buffer has them)."""
+        # Invariant: streaming calls (_stream, the second pass, the gap statistics) happen
+        # only after `update` dropped the buffer and created the sums.
+        assert self.gaps is not None, f"column '{self.name}' is not in streaming mode"
+        return self.gaps
+
     def _stream(self, y: np.ndarray) -> None:
         y = np.sort(y)
         if y.size:
             self._observe(y)
-            self.gaps.update(y)
+            self._gap_sums().update(y)
 
     def end_pass(self) -> None:
         """Sort the buffered window once (exact mode)."""
@@ -330,7 +337,7 @@ class NumericState:
 
     def update_second_pass(self, values: Any) -> None:
         y = np.sort(to_finite_float(values))
-        self.gaps.collect(y)
+        self._gap_sums().collect(y)
         if self.hist_edges is not None:
             self.hist_cur += np.histogram(y, self.hist_edges)[0]
 
@@ -341,7 +348,7 @@ class NumericState:
             if self.sorted is not None:
                 self._w = quantile_wasserstein(self.ref.support, self.ref.counts, self.sorted)
             else:
-                self._w = self.gaps.wasserstein(self.m)
+                self._w = self._gap_sums().wasserstein(self.m)
         return self._w
 
     def wasserstein_norm(self) -> float:
@@ -352,7 +359,7 @@ class NumericState:
         """Exact two-sided KS D."""
         if self.sorted is not None:
             return sorted_ks(self.ref.support, self.refcum, self.sorted)
-        return self.gaps.ks_statistic(self.m)
+        return self._gap_sums().ks_statistic(self.m)
 
     def ks(self) -> tuple[float, float]:
         """(D, p) as ``scipy.stats.ks_2samp(..., method='auto')``."""
@@ -378,5 +385,6 @@ class NumericState:
         ref_hist = np.histogram(self.ref.support, self.hist_edges, weights=self.ref.counts)[0]
         keys = list(range(ref_hist.size))
         counts = CategoryCounts(self.name, NUMERIC, keys, np.rint(ref_hist).astype(np.int64))
+        assert self.hist_cur is not None  # prepare() sets it together with hist_edges
         counts.add(keys, self.hist_cur)
         return counts

@@ -347,7 +347,11 @@ def _payload_problem(text: Any, payload: Any) -> str:
         return "features is null"
     if not isinstance(text, str | bytes | bytearray):
         return f"features is a {type(text).__name__}, expected JSON text"
-    shown = text if len(text) <= 60 else text[:57] + "..."
+    shown: str | bytes | bytearray
+    if isinstance(text, str):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+    else:  # bytes or bytearray: shortened with a bytes ellipsis
+        shown = text if len(text) <= 60 else text[:57] + b"..."
     return f"features is not valid JSON: {shown!r}"
 
 
@@ -393,10 +397,10 @@ def _decode_features(
             check = _is_number_or_null if numeric else _is_scalar
             bad = np.fromiter((not check(v) for v in column.to_numpy(dtype=object)), bool, n)
         bad &= pd.isna(code)
-        for i in np.flatnonzero(bad):
+        for row in np.flatnonzero(bad):
             expected = "a finite number" if numeric else "a scalar (text, number or bool)"
-            code[i] = "wrong_type"
-            detail[i] = f"feature {name!r} is {_shown(column.iat[i])}, expected {expected}"
+            code[row] = "wrong_type"
+            detail[row] = f"feature {name!r} is {_shown(column.iat[row])}, expected {expected}"
         if numeric and column.dtype == object:
             decoded[name] = _reals(column.mask(bad, None), booleans=True)
     return decoded, code, detail

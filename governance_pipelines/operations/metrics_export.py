@@ -42,12 +42,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from numbers import Real
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from governance_pipelines.operations.ingestion import IngestionResult
-    from governance_pipelines.operations.performance import PerformanceDay
-    from governance_pipelines.operations.sla import SlaReport
+    from datetime import date
 
 __all__ = [
     "OPENMETRICS_CONTENT_TYPE",
@@ -217,6 +215,56 @@ def _families(samples: Iterable[MetricSample]) -> list[Any]:
 
 
 # --- builders for the governance reports (the naming scheme above) ----------------------
+# Each builder reads only the figures below: an `SlaReport`, `PerformanceDay` or
+# `IngestionResult` has them, and so does the evidence `metrics_collection` reads back
+# from the store (which lacks the rest of those records).
+
+
+class SlaFigures(Protocol):
+    """What `sla_samples` reads of an `SlaReport`."""
+
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def availability(self) -> float | None: ...
+    @property
+    def p50_latency_ms(self) -> float | None: ...
+    @property
+    def p95_latency_ms(self) -> float | None: ...
+    @property
+    def p99_latency_ms(self) -> float | None: ...
+    @property
+    def passed(self) -> bool: ...
+
+
+class PerformanceFigures(Protocol):
+    """What `performance_samples` reads of a `PerformanceDay`."""
+
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def label_coverage(self) -> float: ...
+    @property
+    def degraded(self) -> bool: ...
+
+
+class IngestionFigures(Protocol):
+    """What `ingestion_samples` reads of an `IngestionResult`."""
+
+    @property
+    def counts_by_reason(self) -> Mapping[str, int]: ...
 
 
 def _flag(value: bool) -> int:
@@ -227,7 +275,7 @@ def _number(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def sla_samples(reports: Iterable[SlaReport]) -> list[MetricSample]:
+def sla_samples(reports: Iterable[SlaFigures]) -> list[MetricSample]:
     """Requests, errors, availability, latency quantiles and the verdict per model/day."""
     samples: list[MetricSample] = []
     for report in reports:
@@ -281,7 +329,7 @@ def sla_samples(reports: Iterable[SlaReport]) -> list[MetricSample]:
     return samples
 
 
-def performance_samples(model: str, days: Iterable[PerformanceDay]) -> list[MetricSample]:
+def performance_samples(model: str, days: Iterable[PerformanceFigures]) -> list[MetricSample]:
     """Live metric value, label coverage and degradation flag per version/day."""
     samples: list[MetricSample] = []
     for day in days:
@@ -352,7 +400,7 @@ def drift_samples(model: str, version: int | str, report: Any) -> list[MetricSam
     return samples
 
 
-def ingestion_samples(model: str, result: IngestionResult) -> list[MetricSample]:
+def ingestion_samples(model: str, result: IngestionFigures) -> list[MetricSample]:
     """Rejected inference-log rows per reason (every reason, zeros included)."""
     return [
         MetricSample(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from governance_pipelines.config import SlaConfig
 __all__ = ["QUANTILES", "SlaInputError", "SlaReport", "daily_sla", "sla_report"]
 
 QUANTILES: tuple[float, ...] = (50.0, 95.0, 99.0)
-PERCENTILE_METHOD = "linear"
+PERCENTILE_METHOD: Final = "linear"
 _REQUIRED = ("model_name", "requested_at", "status", "latency_ms")
 
 

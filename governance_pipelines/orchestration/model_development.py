@@ -5,7 +5,9 @@ data version is the artifact's sha256). Five blocking checks gate it; `model_car
 downstream of them, so a version that failed a gate is never documented as fit for use.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -188,7 +190,7 @@ def build_model_development_definitions(
 
 
 def _version_result(
-    version: int, record: dict, artifact_path: str, *, created: bool
+    version: int, record: Mapping[str, Any], artifact_path: str, *, created: bool
 ) -> dg.MaterializeResult:
     evaluation = record["evaluation"]
     metrics = {

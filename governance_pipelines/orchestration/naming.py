@@ -26,7 +26,9 @@ def governance_asset_key(asset_name: str) -> dg.AssetKey:
     return dg.AssetKey([GOVERNANCE_GROUP, asset_name])
 
 
-def run_actor(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> str:
+def run_actor(
+    context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> str:
     """Who did it, for the audit log: Dagster runs act as `dagster:<run id>`."""
     return f"dagster:{context.run.run_id}"
 

@@ -134,7 +134,9 @@ def insert_bound(
     pk = _primary_key(table)
     key_value = values.get(pk.name, None)
     if key_value is None:
-        key_value = result.inserted_primary_key[0]
+        inserted = result.inserted_primary_key
+        assert inserted is not None  # always set after a single-row insert()
+        key_value = inserted[0]
     row = connection.execute(sa.select(table).where(pk == key_value)).one()
     binding = Binding(table.name, record_key(table, row), record_digest(table, row))
     event = audit.append_event(

@@ -108,14 +108,18 @@ def record_labels(engine: Engine, frame: pd.DataFrame) -> int:
                     sa.select(inference_log.c.request_id, inference_log.c.model_name).where(
                         inference_log.c.request_id.in_(chunk)
                     )
-                ).all()
+                )
+                .tuples()  # typing only: (request_id, model_name) pairs
+                .all()
             )
             recorded.update(
                 connection.execute(
                     sa.select(inference_labels.c.request_id, inference_labels.c.label).where(
                         inference_labels.c.request_id.in_(chunk)
                     )
-                ).all()
+                )
+                .tuples()  # typing only: (request_id, label) pairs
+                .all()
             )
         unknown = [r for r in wanted if r not in known]
         if unknown:

@@ -154,6 +154,14 @@ def test_nan_and_inf_dropped_per_side():
         _one(ref, np.array([np.nan, np.inf]))
 
 
+@pytest.mark.parametrize("method", ["chisquare", "z"])
+def test_count_based_tests_refuse_a_continuous_column(method):
+    rng = np.random.default_rng(6)
+    policy = DriftPolicy(overrides={"x": ColumnOverride(method=method)})
+    with pytest.raises(DriftInputError, match="'x' is a continuous numeric column"):
+        _one(rng.normal(size=200), rng.normal(size=200), policy)
+
+
 def test_psi_hand_example():
     # expected 50/50, actual 25/75: (0.25-0.5)ln(0.5) + (0.75-0.5)ln(1.5)
     assert psi(np.array([50, 50]), np.array([25, 75])) == pytest.approx(

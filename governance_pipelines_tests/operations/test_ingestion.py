@@ -89,6 +89,7 @@ def test_clean_batch_decodes_features_into_typed_columns() -> None:
         ({"latency_ms": -3.0}, "bad_latency", "-3.0"),
         ({"latency_ms": "fast"}, "bad_latency", "'fast'"),
         ({"features": "{not json"}, "unparsable_features", "not valid JSON"),
+        ({"features": b"\xff" * 70}, "unparsable_features", "not valid JSON: b'\\xff"),
         ({"features": None}, "unparsable_features", "features is null"),
         ({"features": "[1, 2]"}, "unparsable_features", "JSON list"),
         ({"features": '{"income": 1.0, "age": 3}'}, "missing_features", "lack region"),
