@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance_pipelines.reporting import bar_chart, markdown_table
+from governance_pipelines.orchestration.markdown import bar_chart, markdown_table
 
 
 def test_markdown_table_formats_numbers_and_lists() -> None:

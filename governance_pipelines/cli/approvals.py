@@ -20,7 +20,7 @@ from governance_pipelines.cli._text import shown, shown_name
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
-    from governance_pipelines.security.approvals import Approval, CheckGate, StageTransition
+    from governance_pipelines.security.promotion_state import Approval, CheckGate, StageTransition
     from governance_pipelines.store import GovernanceStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +54,8 @@ class _Version(click.ParamType):
 def _clean_errors() -> Iterator[None]:
     """Refusals and bad input become `Error: <message>` and exit 1, never a traceback."""
     from governance_pipelines.config import ConfigError
-    from governance_pipelines.security.approvals import PermissionDenied, PromotionBlocked
+    from governance_pipelines.security.approvals import PromotionBlocked
+    from governance_pipelines.security.rbac import PermissionDenied
     from governance_pipelines.store import StoreError
 
     try:
@@ -84,7 +85,7 @@ def models(
     threshold, no leakage, reproducible, explainable, fair) passed in their latest result.
     """
     from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
-    from governance_pipelines.security import approvals as workflow
+    from governance_pipelines.security import promotion_state as state
     from governance_pipelines.store.errors import RecordIntegrityError
 
     rows: list[tuple[str, ...]] = []
@@ -96,11 +97,11 @@ def models(
                 if not versions:
                     rows.append((name, "-", "-", "no versions yet", "-", "-"))
                     continue
-                stages = workflow.current_stages(workflow.stage_timeline(store, name))
+                stages = state.current_stages(state.stage_timeline(store, name))
                 declared = name in {m.name for m in config.models}
                 for record in versions if all_versions else versions[-1:]:
                     try:
-                        gate = workflow.blocking_checks_passed(
+                        gate = state.blocking_checks_passed(
                             store, name, record.version, required=REQUIRED_VERSION_CHECKS
                         )
                     except RecordIntegrityError:
@@ -111,7 +112,7 @@ def models(
                     checks = f"{passed}/{len(REQUIRED_VERSION_CHECKS)} checks"
                     gate = replace(gate, missing=())  # REQUIRED reports the missing ones
                     if declared:
-                        status = workflow.approval_status(store, config, name, record.version)
+                        status = state.approval_status(store, config, name, record.version)
                         approved = f"{len(status.approvals)}/{status.required}"
                         approved += " (rejected)" if status.rejections else ""
                     else:
@@ -145,14 +146,15 @@ def approve(
     Needs the model.approve permission; a version's author can never approve it.
     """
     from governance_pipelines.security import approvals as workflow
+    from governance_pipelines.security import promotion_state as state
 
     with _clean_errors():
         config = _load(config_path)
         with open_store(database_url, home) as store:
-            decision = workflow.REJECT if reject else workflow.APPROVE
+            decision = state.REJECT if reject else state.APPROVE
             recorded = workflow.approve(store, config, model, version, user, note, decision)
-            status = workflow.approval_status(store, config, model, version)
-    verb = "approved" if recorded.decision == workflow.APPROVE else "rejected"
+            status = state.approval_status(store, config, model, version)
+    verb = "approved" if recorded.decision == state.APPROVE else "rejected"
     click.echo(
         f"{user} {verb} {model} v{version} (artifact sha256 {recorded.artifact_sha256[:12]}…)"
     )
@@ -189,16 +191,13 @@ def promote(
     checks (metric threshold, no leakage, reproducible, explainable, fair) — and the
     required approvals.
     """
-    from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
     from governance_pipelines.security import approvals as workflow
 
-    required = REQUIRED_VERSION_CHECKS if stage == workflow.PRODUCTION else ()
     with _clean_errors():
         config = _load(config_path)
         with open_store(database_url, home) as store:
-            done = workflow.promote(
-                store, config, model, version, stage, user, reason, required_checks=required
-            )
+            # The production rule (the validation gates) is enforced by security itself.
+            done = workflow.promote(store, config, model, version, stage, user, reason)
     message = f"{user} promoted {model} v{version} to {stage}"
     if done.archived:
         message += f" ({', '.join(f'v{v}' for v in done.archived)} archived)"
@@ -217,17 +216,17 @@ def history(
 
     With --at: the version in the stage at that moment (a DATE means the end of that day).
     """
-    from governance_pipelines.security import approvals as workflow
+    from governance_pipelines.security import promotion_state as state
 
     with _clean_errors():
         at, label = _parse_at(at_text) if at_text else (None, "")
         with open_store(database_url, home) as store:
             if not store.list_model_versions(model):
                 raise click.ClickException(_unknown_model(store, model))
-            timeline = workflow.stage_timeline(store, model)
+            timeline = state.stage_timeline(store, model)
             if at is not None:
                 stage = stage or "production"
-                found = workflow.version_in_stage_at(store, model, stage, at)
+                found = state.version_in_stage_at(store, model, stage, at)
                 if found is None:
                     click.echo(_nothing_in_stage(model, stage, label, timeline))
                     return
@@ -248,7 +247,7 @@ def history(
             for transition in timeline:
                 approvals: Sequence[Approval] = ()
                 if transition.stage == "production":
-                    approvals = workflow.counted_approvals(
+                    approvals = state.counted_approvals(
                         store, model, transition.version, before=transition.created_at
                     )
                 click.echo(

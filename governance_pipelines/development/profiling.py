@@ -57,19 +57,6 @@ def _profile_column(name: str, series: pd.Series) -> ColumnProfile:
     return ColumnProfile(name, str(series.dtype), nulls, distinct, top_values=top)
 
 
-def profile_as_markdown(profiles: list[ColumnProfile]) -> str:
-    lines = [
-        "| column | dtype | nulls | distinct | mean | std | min | median | max | top values |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for p in profiles:
-        cells = [_fmt(v) for v in (p.mean, p.std, p.minimum, p.p50, p.maximum)]
-        lines.append(
-            f"| {p.column} | {p.dtype} | {p.nulls} | {p.distinct} | {' | '.join(cells)} | {p.top_values or ''} |"
-        )
-    return "\n".join(lines)
-
-
 def profile_as_records(profiles: list[ColumnProfile]) -> list[dict[str, Any]]:
     return [asdict(p) for p in profiles]
 

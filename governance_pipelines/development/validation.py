@@ -17,7 +17,6 @@ import pandas as pd
 import pandera.pandas as pa
 
 from governance_pipelines.config import ColumnSchema, DataConfig
-from governance_pipelines.reporting import markdown_table
 
 _DTYPES: dict[str, Any] = {
     "int": "int64",
@@ -54,9 +53,6 @@ class ValidationReport:
             f"{self.failure_count} violation(s) in {len(columns)} column(s): {', '.join(columns)}; "
             "fix the source data or the schema in governance.yaml (data.columns)"
         )
-
-    def as_markdown(self) -> str:
-        return self.summary if self.passed else markdown_table(violations_as_records(self))
 
 
 def required_columns(data: DataConfig) -> list[str]:

@@ -26,10 +26,10 @@ FAILURE_ACTOR = "sensor:run_failure_alert_sensor"
 
 # Where in the UI each watched check lives (the policy itself is in alerting/policy.py).
 CHECK_ASSETS: dict[str, str] = {
-    naming.NO_DATASET_DRIFT: naming.DRIFT_REPORT,
-    naming.PERFORMANCE_WITHIN_TOLERANCE: naming.MODEL_PERFORMANCE,
-    naming.WITHIN_SLA: naming.SLA_REPORT,
-    naming.INFERENCE_ROWS_VALID: naming.INFERENCE_LOG,
+    check_names.NO_DATASET_DRIFT: naming.DRIFT_REPORT,
+    check_names.PERFORMANCE_WITHIN_TOLERANCE: naming.MODEL_PERFORMANCE,
+    check_names.WITHIN_SLA: naming.SLA_REPORT,
+    check_names.INFERENCE_ROWS_VALID: naming.INFERENCE_LOG,
     check_names.SNAPSHOT_INTEGRITY: naming.TRAINING_SNAPSHOT,
     check_names.SNAPSHOT_SCHEMA_VALID: naming.TRAINING_SNAPSHOT,
     **{name: naming.MODEL_VERSION for name in check_names.REQUIRED_VERSION_CHECKS},

@@ -18,6 +18,7 @@ from typing import Any
 
 import dagster as dg
 
+from governance_pipelines import check_names
 from governance_pipelines.alerting.outbox import list_alerts
 from governance_pipelines.alerting.policy import raise_and_deliver
 from governance_pipelines.alerting.slack import SlackSettings
@@ -212,7 +213,6 @@ def _sign_off(store: GovernanceStore, config: GovernanceConfig, model: ModelConf
             "production",
             promoter,
             reason="demo release",
-            required_checks=REQUIRED_VERSION_CHECKS,
         )
     except (PermissionDenied, PromotionBlocked) as refusal:
         return f"not promoted: {refusal}"
@@ -269,13 +269,13 @@ def _simulate_and_monitor(
     return MonitoringOutcome(
         days=days,
         requests=requests,
-        drift_days=_failing_days(results, naming.NO_DATASET_DRIFT, detail="drifted"),
+        drift_days=_failing_days(results, check_names.NO_DATASET_DRIFT, detail="drifted"),
         sla_breach_days={
-            k: [d for d, _ in v] for k, v in _failing_days(results, naming.WITHIN_SLA).items()
+            k: [d for d, _ in v] for k, v in _failing_days(results, check_names.WITHIN_SLA).items()
         },
         degraded_days={
             k: [d for d, _ in v]
-            for k, v in _failing_days(results, naming.PERFORMANCE_WITHIN_TOLERANCE).items()
+            for k, v in _failing_days(results, check_names.PERFORMANCE_WITHIN_TOLERANCE).items()
         },
         alerts_raised=raised,
         audit_summaries=summaries,

@@ -30,13 +30,13 @@ from governance_pipelines.development.version_checks import (
 from governance_pipelines.documentation.card_builder import build_card_inputs
 from governance_pipelines.documentation.model_card import render_model_card
 from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.markdown import markdown_table
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import (
     materialized_snapshot_id,
     model_owners,
 )
 from governance_pipelines.orchestration.verdicts import check_verdict
-from governance_pipelines.reporting import markdown_table
 from governance_pipelines.security.promotion_state import approval_status, stage_timeline
 from governance_pipelines.store import GovernanceStore
 

@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from governance_pipelines import check_names
 from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
 from governance_pipelines.operations.daily_monitoring import (
     current_frame,
@@ -38,13 +39,14 @@ from governance_pipelines.orchestration.daily_assets import (
     monitoring_folder,
     no_traffic,
 )
+from governance_pipelines.orchestration.markdown import bar_chart, markdown_table
 from governance_pipelines.orchestration.model_development import (
     materialized_version,
     review_version,
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import model_owners
-from governance_pipelines.reporting import bar_chart, clauses, markdown_table
+from governance_pipelines.reporting import clauses
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
 
@@ -305,7 +307,7 @@ def sla_day(
 DAILY_ASSETS = (
     DailyAsset(
         naming.INFERENCE_LOG,
-        naming.INFERENCE_ROWS_VALID,
+        check_names.INFERENCE_ROWS_VALID,
         "Every logged request of the day is well-formed (malformed rows are counted, never dropped).",
         "One UTC day of the model's inference log, sealed into the audit chain and validated: "
         "well-formed requests are kept for the monitors; malformed ones (bad JSON, missing "
@@ -316,7 +318,7 @@ DAILY_ASSETS = (
     ),
     DailyAsset(
         naming.DRIFT_REPORT,
-        naming.NO_DATASET_DRIFT,
+        check_names.NO_DATASET_DRIFT,
         "The share of drifted features (and predictions) stays below the threshold.",
         "Data drift per feature and prediction drift for the day, against the serving "
         "version's training rows (Evidently-compatible tests by default; PSI always reported).",
@@ -325,7 +327,7 @@ DAILY_ASSETS = (
     ),
     DailyAsset(
         naming.MODEL_PERFORMANCE,
-        naming.PERFORMANCE_WITHIN_TOLERANCE,
+        check_names.PERFORMANCE_WITHIN_TOLERANCE,
         "The online metric on labelled requests stays within tolerance of validation.",
         "The online metric of the day's requests whose ground truth has arrived, per version, "
         "compared with the version's validation metric (concept drift shows here).",
@@ -334,7 +336,7 @@ DAILY_ASSETS = (
     ),
     DailyAsset(
         naming.SLA_REPORT,
-        naming.WITHIN_SLA,
+        check_names.WITHIN_SLA,
         "Availability, error rate and latency percentiles meet the SLA in governance.yaml.",
         "Availability, error rate and p50/p95/p99 latency of the day against the declared SLA.",
         sla_day,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from governance_pipelines import check_names
 from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
 from governance_pipelines.compliance.checkpoints import anchor_chain
 from governance_pipelines.compliance.integrity import verify_store
@@ -42,7 +43,7 @@ def build_nightly_audit_definitions(
         kinds={"sql"},
         check_specs=[
             dg.AssetCheckSpec(
-                naming.NIGHTLY_AUDIT_PASSED,
+                check_names.NIGHTLY_AUDIT_PASSED,
                 asset=audit_key,
                 description="The audit chain, every governed record's binding, every sealed day of "
                 "the inference log, every snapshot and every model artifact re-verified intact.",
@@ -107,7 +108,7 @@ def build_nightly_audit_definitions(
             },
             check_results=[
                 dg.AssetCheckResult(
-                    check_name=naming.NIGHTLY_AUDIT_PASSED,
+                    check_name=check_names.NIGHTLY_AUDIT_PASSED,
                     passed=passed,
                     severity=dg.AssetCheckSeverity.ERROR,
                     metadata={

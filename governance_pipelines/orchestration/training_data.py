@@ -10,10 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from governance_pipelines import check_names
 from governance_pipelines.config import GovernanceConfig, ModelConfig, SqlSource
 from governance_pipelines.development.data_sources import describe_source, load_training_data
 from governance_pipelines.development.profiling import (
-    profile_as_markdown,
     profile_as_records,
     profile_frame,
 )
@@ -30,9 +30,9 @@ from governance_pipelines.development.validation import (
     violations_as_records,
 )
 from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.markdown import markdown_table, profile_as_markdown
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.verdicts import check_verdict
-from governance_pipelines.reporting import markdown_table
 from governance_pipelines.store import GovernanceStore
 
 SNAPSHOT_CODE_VERSION = "1"
@@ -114,7 +114,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
 
     @dg.asset_check(
         asset=training_snapshot,
-        name=naming.SNAPSHOT_INTEGRITY,
+        name=check_names.SNAPSHOT_INTEGRITY,
         blocking=True,
         description="The snapshot file still hashes to its recorded sha256 (not altered since written).",
     )
@@ -135,7 +135,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             context,
             store,
             model_name=model.name,
-            check_name=naming.SNAPSHOT_INTEGRITY,
+            check_name=check_names.SNAPSHOT_INTEGRITY,
             passed=intact,
             summary=summary,
             evidence={"path": snapshot.path},
@@ -145,7 +145,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
 
     @dg.asset_check(
         asset=training_snapshot,
-        name=naming.SNAPSHOT_SCHEMA_VALID,
+        name=check_names.SNAPSHOT_SCHEMA_VALID,
         blocking=True,
         description="The snapshot satisfies the pandera schema declared in governance.yaml (data.columns).",
     )
@@ -169,7 +169,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             context,
             store,
             model_name=model.name,
-            check_name=naming.SNAPSHOT_SCHEMA_VALID,
+            check_name=check_names.SNAPSHOT_SCHEMA_VALID,
             passed=passed,
             summary=report_summary,
             evidence={"violations": violations},

@@ -22,9 +22,8 @@ Rules, as enforced by `approve` and `promote`:
 * Every attempt, allowed or refused, is written to `access_log` and the audit chain in the
   same transaction as the action; a refusal commits its record, then raises.
 
-The read side — check gates, approval status and the stage timeline — is in
-`promotion_state.py`; its public names are re-exported here, so
-`from governance_pipelines.security.approvals import …` keeps working for all of them.
+The read side — check gates, approval status and the stage timeline — is
+`promotion_state.py`; re-hashing the artifact first is `artifact_check.py`.
 
 No dagster import: the CLI, the Dagster assets and tests all call these functions.
 """
@@ -50,7 +49,6 @@ from governance_pipelines.security.artifact_check import (
 from governance_pipelines.security.promotion_state import (
     APPROVE,
     ARCHIVED,
-    BLOCKING_SEVERITY,
     HIGH_RISK_MIN_APPROVALS,
     MAX_VERSION,
     PRODUCTION,
@@ -58,10 +56,6 @@ from governance_pipelines.security.promotion_state import (
     STAGES,
     STAGING,
     Approval,
-    ApprovalStatus,
-    CheckGate,
-    FailedCheck,
-    StageAt,
     StageTransition,
     _approval_status,
     _approvals,
@@ -69,13 +63,8 @@ from governance_pipelines.security.promotion_state import (
     _transitions,
     _unknown_version,
     _version_row,
-    approval_status,
-    blocking_checks_passed,
-    counted_approvals,
     current_stages,
     required_approvals,
-    stage_timeline,
-    version_in_stage_at,
 )
 from governance_pipelines.security.rbac import (
     AccessAttempt,
@@ -89,38 +78,7 @@ from governance_pipelines.store.errors import RecordIntegrityError
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
 
-# The read side lives in promotion_state.py; its public names stay importable from here.
-__all__ = [
-    "APPROVE",
-    "ARCHIVED",
-    "BLOCKING_SEVERITY",
-    "HIGH_RISK_MIN_APPROVALS",
-    "PRODUCTION",
-    "REJECT",
-    "STAGES",
-    "STAGING",
-    "Approval",
-    "ApprovalStatus",
-    "ArtifactTampered",
-    "CheckGate",
-    "FailedCheck",
-    "MeasuredArtifact",
-    "PermissionDenied",
-    "Promotion",
-    "PromotionBlocked",
-    "StageAt",
-    "StageTransition",
-    "approval_status",
-    "approve",
-    "blocking_checks_passed",
-    "counted_approvals",
-    "current_stages",
-    "measure_artifact",
-    "promote",
-    "required_approvals",
-    "stage_timeline",
-    "version_in_stage_at",
-]
+__all__ = ["Promotion", "PromotionBlocked", "approve", "promote"]
 
 
 class PromotionBlocked(Exception):

@@ -20,6 +20,7 @@ from governance_pipelines.alerting.outbox import Alert, enqueue, list_alerts
 from governance_pipelines.compliance.integrity import verify_store
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.security import approvals as workflow
+from governance_pipelines.security import promotion_state as state
 from governance_pipelines.security.approvals import ArtifactTampered, PromotionBlocked
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.errors import RecordIntegrityError
@@ -87,7 +88,7 @@ def test_a_swapped_artifact_is_refused_audited_and_alerted(
     raised = [a for a in list_alerts(store) if a.kind == "integrity"]
     assert raised
     assert raised[0].model_name == "credit"
-    assert workflow.stage_timeline(store, "credit") == []
+    assert state.stage_timeline(store, "credit") == []
     assert any("artifact of credit v1 is altered" in p for p in problems(store))
 
 
@@ -118,9 +119,9 @@ def test_forged_check_result_and_approvals_do_not_release(
             for who in ("bob", "carol")
         ),
     )
-    gate = workflow.blocking_checks_passed(store, "credit", version)
+    gate = state.blocking_checks_passed(store, "credit", version)
     assert [f.name for f in gate.failed] == [CHECK]
-    assert workflow.approval_status(store, config, "credit", version).approvals == ()
+    assert state.approval_status(store, config, "credit", version).approvals == ()
     with pytest.raises(PromotionBlocked) as refused:
         workflow.promote(store, config, "credit", version, "production", "frank")
     assert "failed" in str(refused.value)
@@ -138,7 +139,7 @@ def test_a_tampered_version_record_is_not_decided_on(
     with pytest.raises(RecordIntegrityError, match="cannot be trusted: tampered: model_versions"):
         workflow.promote(store, config, "credit", version, "production", "frank")
     with pytest.raises(RecordIntegrityError):
-        workflow.approval_status(store, config, "credit", version)
+        state.approval_status(store, config, "credit", version)
 
 
 # --- every governed record is bound, both ways -------------------------------------------
@@ -211,7 +212,7 @@ def test_a_copied_binding_does_not_vouch_for_a_forged_row(
         f"created_at, audit_seq) VALUES ('credit', 1, '{sha}', 'dave', 'approver', 'approve', "
         f"'2099-01-01 00:00:00', {seq})",
     )
-    assert [a.user for a in workflow.approval_status(store, config, "credit", 1).approvals] == [
+    assert [a.user for a in state.approval_status(store, config, "credit", 1).approvals] == [
         "bob",
         "carol",
     ]

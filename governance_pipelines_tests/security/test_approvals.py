@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from governance_pipelines.check_names import METRIC_THRESHOLD, REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.security import approvals as workflow
-from governance_pipelines.security.approvals import PermissionDenied, PromotionBlocked
+from governance_pipelines.security import promotion_state as state
+from governance_pipelines.security.approvals import PromotionBlocked
+from governance_pipelines.security.rbac import PermissionDenied
 from governance_pipelines.store import GovernanceStore, UnknownRecordError
 from governance_pipelines.store.errors import RecordIntegrityError
 from governance_pipelines.store.immutability import drop_append_only_triggers
@@ -130,11 +132,11 @@ def access_rows(store: GovernanceStore) -> list[sa.Row[Any]]:
 def test_required_approvals_has_a_high_risk_floor(
     config: GovernanceConfig, demo_config: GovernanceConfig
 ) -> None:
-    assert workflow.required_approvals(config, "churn") == 1
-    assert workflow.required_approvals(config, "credit") == 2  # declared 1, risk_tier high
-    assert workflow.required_approvals(demo_config, "credit_default") == 2
+    assert state.required_approvals(config, "churn") == 1
+    assert state.required_approvals(config, "credit") == 2  # declared 1, risk_tier high
+    assert state.required_approvals(demo_config, "credit_default") == 2
     with pytest.raises(KeyError, match="no model named 'nope'"):
-        workflow.required_approvals(config, "nope")
+        state.required_approvals(config, "nope")
 
 
 def test_rbac_denials_are_refused_and_audited(
@@ -229,7 +231,7 @@ def test_failed_missing_or_absent_blocking_checks_block_production(
             required_checks=["fairness_within_limits"],
         )  # fmt: skip
     record_check(store, "churn", version, passed=False, name="calibration", severity="WARN")
-    assert workflow.blocking_checks_passed(store, "churn", version).passed  # WARN never blocks
+    assert state.blocking_checks_passed(store, "churn", version).passed  # WARN never blocks
     workflow.promote(store, config, "churn", version, "production", "frank")
 
     unchecked = add_version(store, check_passed=None)
@@ -255,7 +257,7 @@ def test_failed_snapshot_check_blocks_versions_trained_on_it(
 ) -> None:
     version = add_version(store)
     record_check(store, "churn", None, passed=False, name="schema_valid", snapshot_id="c" * 64)
-    gate = workflow.blocking_checks_passed(store, "churn", version)
+    gate = state.blocking_checks_passed(store, "churn", version)
     assert [f.name for f in gate.failed] == ["schema_valid"]
 
 
@@ -296,7 +298,7 @@ def test_approval_is_bound_to_the_artifact_digest(
     # The version's record no longer matches what its audit event recorded: nothing is
     # decided on it, neither re-approval nor promotion (compliance/test_tamper.py has more).
     with pytest.raises(RecordIntegrityError, match="tampered: model_versions row"):
-        workflow.approval_status(store, config, "churn", version)
+        state.approval_status(store, config, "churn", version)
     with pytest.raises(RecordIntegrityError):
         workflow.approve(store, config, "churn", version, "carol", note="re-reviewed")
     with pytest.raises(RecordIntegrityError):
@@ -321,22 +323,22 @@ def test_rollback_appends_to_the_timeline(
     rollback = workflow.promote(store, config, "churn", v1, "production", "frank", "v2 drifted")
     assert rollback.archived == (2,)
 
-    timeline = workflow.stage_timeline(store, "churn")
+    timeline = state.stage_timeline(store, "churn")
     assert [(t.version, t.stage) for t in timeline] == [
         (1, "production"), (1, "archived"), (2, "production"),
         (2, "archived"), (1, "production"),
     ]  # fmt: skip
-    assert workflow.current_stages(timeline) == {1: "production", 2: "archived"}
+    assert state.current_stages(timeline) == {1: "production", 2: "archived"}
 
-    found = workflow.version_in_stage_at(store, "churn", "production", datetime(2026, 3, 1))
+    found = state.version_in_stage_at(store, "churn", "production", datetime(2026, 3, 1))
     assert found is not None
     assert found.version.version == 2
     assert found.transition.user == "frank"
     assert [(a.user, a.note) for a in found.approvals] == [("carol", "v2 better")]
-    now = workflow.version_in_stage_at(store, "churn", "production", datetime(2026, 3, 11))
+    now = state.version_in_stage_at(store, "churn", "production", datetime(2026, 3, 11))
     assert now is not None
     assert now.transition.reason == "v2 drifted"
-    assert workflow.version_in_stage_at(store, "churn", "production", datetime(2026, 1, 1)) is None
+    assert state.version_in_stage_at(store, "churn", "production", datetime(2026, 1, 1)) is None
     assert store.verify_audit_chain().ok
 
 
