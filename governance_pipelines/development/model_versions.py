@@ -18,6 +18,7 @@ import pandas as pd
 
 from governance_pipelines.canonical import canonical_sha256
 from governance_pipelines.development import metrics as metric_registry
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.training import (
     TrainedModel,
     load_artifact,
@@ -65,7 +66,8 @@ def restore_trained_model(
 ) -> TrainedModel:
     """The registered version as a TrainedModel, scored again on its recomputed test rows."""
     spec = spec_from_record(record)
-    pipeline = load_artifact(artifact, record["artifact"]["sha256"])
+    run = RunRecord.from_dict(record)
+    pipeline = load_artifact(artifact, run.artifact_sha256)
     train_positions, test_positions = split_positions(frame, spec)
     x_test = frame.iloc[test_positions][list(spec.features)]
     predictions = np.asarray(pipeline.predict(x_test))
@@ -74,7 +76,7 @@ def restore_trained_model(
         classes = tuple(pipeline.classes_.tolist())
         if hasattr(pipeline, "predict_proba"):
             scores = np.asarray(pipeline.predict_proba(x_test), dtype=float)
-    metrics = {name: float(value) for name, value in record["metrics"].items() if value is not None}
+    metrics = {name: float(value) for name, value in run.metrics.items() if value is not None}
     primary = metrics.get(spec.primary_metric, float("nan"))
     return TrainedModel(
         spec=spec,
@@ -90,6 +92,6 @@ def restore_trained_model(
         scores=scores,
         classes=classes,
         artifact=artifact,
-        artifact_sha256=record["artifact"]["sha256"],
+        artifact_sha256=run.artifact_sha256,
         record=dict(record),
     )

@@ -27,6 +27,7 @@ from governance_pipelines.development.explainability import explain_model
 from governance_pipelines.development.fairness import FairnessError, assess_model_fairness
 from governance_pipelines.development.leakage import check_leakage
 from governance_pipelines.development.reproducibility import check_reproducibility
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.training import TrainedModel
 from governance_pipelines.reporting import clauses
 
@@ -54,14 +55,11 @@ class CheckOutcome:
 
 
 def metric_threshold(review: VersionUnderReview) -> CheckOutcome:
-    evaluation = review.record["evaluation"]
-    metric, value, threshold = (
-        evaluation["primary_metric"],
-        evaluation["value"],
-        evaluation["threshold"],
-    )
-    comparison = ">=" if evaluation["direction"] == "higher" else "<="
-    passed = bool(evaluation["meets_threshold"])
+    record = RunRecord.from_dict(review.record)
+    evaluation = record.evaluation
+    metric, value, threshold = evaluation.primary_metric, evaluation.value, evaluation.threshold
+    comparison = ">=" if evaluation.higher_is_better else "<="
+    passed = evaluation.meets_threshold
     verdict = "meets" if passed else "does not meet"
     return CheckOutcome(
         METRIC_THRESHOLD,
@@ -71,7 +69,7 @@ def metric_threshold(review: VersionUnderReview) -> CheckOutcome:
             "metric": metric,
             "value": value,
             "threshold": threshold,
-            "metrics": review.record["metrics"],
+            "metrics": dict(record.metrics),
         },
     )
 

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_curve
 
 from governance_pipelines.config import GovernanceConfig, ModelConfig
 from governance_pipelines.development.environment import json_safe
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.training import TrainedModel
 from governance_pipelines.documentation.model_card import ModelCardInputs
 
@@ -39,6 +40,7 @@ def build_card_inputs(
     status: str | None = None,
 ) -> ModelCardInputs:
     record = trained.record
+    run = RunRecord.from_dict(record)
     evidence = {row["check"]: row for row in check_results}
     test_rows = frame.iloc[trained.test_positions]
     return ModelCardInputs(
@@ -51,10 +53,10 @@ def build_card_inputs(
         business_context=model.business_context,
         business_justification=model.business_justification,
         labels=dict(model.labels),
-        algorithm=record["algorithm"]["type"],
-        estimator_class=record["algorithm"]["class"],
+        algorithm=run.algorithm.type,
+        estimator_class=run.algorithm.class_path,
         task=trained.spec.task,
-        parameters=record["algorithm"]["params"],
+        parameters=dict(run.algorithm.params),
         features=_features(model, frame),
         customisations=[f"{step['columns']}: {step['steps']}" for step in _transformations(record)]
         or None,
@@ -64,10 +66,10 @@ def build_card_inputs(
         training_examples=_examples(frame, [*model.data.features, model.data.target]),
         prediction_request=_request(test_rows, model),
         prediction_response=_response(trained),
-        metrics={k: float(v) for k, v in record["metrics"].items() if isinstance(v, int | float)},
-        primary_metric=record["evaluation"]["primary_metric"],
-        metric_threshold=record["evaluation"]["threshold"],
-        higher_is_better=record["evaluation"]["direction"] == "higher",
+        metrics={k: float(v) for k, v in run.metrics.items() if isinstance(v, int | float)},
+        primary_metric=run.evaluation.primary_metric,
+        metric_threshold=run.evaluation.threshold,
+        higher_is_better=run.evaluation.higher_is_better,
         validation_results=[
             {"check": name, "passed": row["passed"], "summary": row["summary"]}
             for name, row in evidence.items()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from governance_pipelines.config import ModelConfig
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.training import TrainedModel
 from governance_pipelines.operations.drift import ColumnOverride, DriftPolicy
 from governance_pipelines.operations.performance import PerformanceDay, daily_performance
@@ -79,19 +80,20 @@ def performance_by_version(
     validation metric (an A/B split or a canary serves several versions on one day)."""
     results: list[PerformanceDay] = []
     for version in sorted(int(v) for v in valid["model_version"].unique()):
-        record = records.get(version)
-        if record is None:
+        stored = records.get(version)
+        if stored is None:
             continue
-        evaluation = record["evaluation"]
-        metric = evaluation["primary_metric"]
+        record = RunRecord.from_dict(stored)
         results.extend(
             daily_performance(
                 valid[valid["model_version"] == version],
                 task=model.training.task,
-                metric=metric,
-                validation_value=float(record["metrics"][metric]),
+                metric=record.evaluation.primary_metric,
+                validation_value=record.primary_value
+                if record.primary_value is not None
+                else float("nan"),
                 tolerance=model.monitoring.performance_tolerance,
-                higher_is_better=evaluation["direction"] == "higher",
+                higher_is_better=record.evaluation.higher_is_better,
             )
         )
     return results

@@ -5,6 +5,7 @@ data version is the artifact's sha256). Five blocking checks gate it; `model_car
 downstream of them, so a version that failed a gate is never documented as fit for use.
 """
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from governance_pipelines.development.model_versions import (
     save_artifact,
     version_fingerprint,
 )
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.snapshot import read_snapshot
 from governance_pipelines.development.training import train_model
 from governance_pipelines.development.version_checks import (
@@ -127,7 +129,7 @@ def build_model_development_definitions(
         store = governance_store.store
         version = materialized_version(context, version_key)
         review = review_version(store, model, version)
-        snapshot = store.get_snapshot(review.record["data"]["snapshot_id"], model.name)
+        snapshot = store.get_snapshot(RunRecord.from_dict(review.record).snapshot_id, model.name)
         checks_evidence = [
             {
                 "check": c.check_name,
@@ -190,32 +192,34 @@ def build_model_development_definitions(
 
 
 def _version_result(
-    version: int, record: Mapping[str, Any], artifact_path: str, *, created: bool
+    version: int, stored: Mapping[str, Any], artifact_path: str, *, created: bool
 ) -> dg.MaterializeResult:
-    evaluation = record["evaluation"]
+    record = RunRecord.from_dict(stored)
     metrics = {
         f"metric/{name}": dg.MetadataValue.float(float(value))
-        for name, value in record["metrics"].items()
+        for name, value in record.metrics.items()
         if isinstance(value, int | float)
     }
     return dg.MaterializeResult(
         metadata={
             "version": dg.MetadataValue.int(version),
             "new_version": created,
-            "algorithm": record["algorithm"]["type"],
-            "estimator": record["algorithm"]["estimator"],
-            "params": dg.MetadataValue.json(record["algorithm"]["params"]),
-            "snapshot_id": record["data"]["snapshot_id"],
-            "artifact_sha256": record["artifact"]["sha256"],
+            "algorithm": record.algorithm.type,
+            "estimator": record.algorithm.estimator,
+            "params": dg.MetadataValue.json(dict(record.algorithm.params)),
+            "snapshot_id": record.snapshot_id,
+            "artifact_sha256": record.artifact_sha256,
             "artifact": dg.MetadataValue.path(artifact_path),
-            "primary_metric": evaluation["primary_metric"],
-            "primary_metric_value": dg.MetadataValue.float(float(evaluation["value"])),
-            "split": dg.MetadataValue.json(record["split"]),
-            "code_commit": str(record["code"].get("commit")),
-            "author": record.get("author", "unknown"),
+            "primary_metric": record.evaluation.primary_metric,
+            "primary_metric_value": dg.MetadataValue.float(
+                math.nan if record.evaluation.value is None else float(record.evaluation.value)
+            ),
+            "split": dg.MetadataValue.json(dict(record.split)),
+            "code_commit": str(record.code.get("commit")),
+            "author": stored.get("author", "unknown"),
             **metrics,
         },
-        data_version=dg.DataVersion(record["artifact"]["sha256"]),
+        data_version=dg.DataVersion(record.artifact_sha256),
     )
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from governance_pipelines import check_names
 from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
+from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.operations.daily_monitoring import (
     current_frame,
     describe_performance,
@@ -119,7 +120,9 @@ def ingest_day(
     )
     frame = _read_day(store, model, window.start, window.end)
     versions = store.list_model_versions(model.name)
-    categorical = set(versions[-1].record["features"]["categorical"]) if versions else set()
+    categorical = (
+        set(RunRecord.from_dict(versions[-1].record).features.categorical) if versions else set()
+    )
     result = validate_inference_batch(
         frame,
         features=list(model.data.features),

@@ -41,7 +41,12 @@ MODEL = ModelConfig.model_validate(
 
 
 def _record(value: float) -> dict:
+    """The parts of a run record (as train_model writes it) that monitoring reads."""
     return {
+        "algorithm": {"type": "linear", "estimator": "e", "class": "m.E", "params": {}},
+        "features": {"all": ["x", "c"], "numeric": ["x"], "categorical": ["c"]},
+        "data": {"snapshot_id": "s" * 64},
+        "artifact": {"sha256": "a" * 64},
         "evaluation": {"primary_metric": "roc_auc", "direction": "higher"},
         "metrics": {"roc_auc": value},
     }
