@@ -49,10 +49,27 @@ AUTHOR_TAG = "governance/author"
 def build_model_development_definitions(
     config: GovernanceConfig, model: ModelConfig
 ) -> dg.Definitions:
-    snapshot_key = naming.model_asset_key(model.name, naming.TRAINING_SNAPSHOT)
-    version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
     owners = model_owners(config, model)
     tags = {"governance/model": model.name, "governance/team": model.team}
+    version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
+    checks = [
+        _version_check(model, version_key, name, evaluate, description)
+        for name, (evaluate, description) in VERSION_CHECKS.items()
+    ]
+    return dg.Definitions(
+        assets=[
+            _version_asset(model, owners, tags),
+            _card_asset(config, model, owners, tags),
+        ],
+        asset_checks=checks,
+    )
+
+
+def _version_asset(
+    model: ModelConfig, owners: list[str], tags: dict[str, str]
+) -> dg.AssetsDefinition:
+    snapshot_key = naming.model_asset_key(model.name, naming.TRAINING_SNAPSHOT)
+    version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
 
     @dg.asset(
         key=version_key,
@@ -108,10 +125,13 @@ def build_model_development_definitions(
             registered.version, registered.record, str(artifact_path), created=created
         )
 
-    checks = [
-        _version_check(model, version_key, name, evaluate, description)
-        for name, (evaluate, description) in VERSION_CHECKS.items()
-    ]
+    return model_version
+
+
+def _card_asset(
+    config: GovernanceConfig, model: ModelConfig, owners: list[str], tags: dict[str, str]
+) -> dg.AssetsDefinition:
+    version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
 
     @dg.asset(
         key=naming.model_asset_key(model.name, naming.MODEL_CARD),
@@ -188,7 +208,7 @@ def build_model_development_definitions(
             }
         )
 
-    return dg.Definitions(assets=[model_version, model_card], asset_checks=checks)
+    return model_card
 
 
 def _version_result(

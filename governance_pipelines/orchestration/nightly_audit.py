@@ -32,6 +32,25 @@ DAILY_ASSETS = (
 def build_nightly_audit_definitions(
     config: GovernanceConfig, partitions: dg.DailyPartitionsDefinition
 ) -> dg.Definitions:
+    audit_key = naming.governance_asset_key(naming.NIGHTLY_AUDIT)
+    daily_selection = [
+        naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS
+    ]
+    job = dg.define_asset_job(
+        NIGHTLY_JOB,
+        selection=dg.AssetSelection.assets(*daily_selection, audit_key),
+        description="Yesterday's ingestion, drift, performance and SLA for every model, then the audit.",
+    )
+    return dg.Definitions(
+        assets=[_nightly_audit_asset(config, partitions)],
+        jobs=[job],
+        schedules=[_nightly_schedule(config)],
+    )
+
+
+def _nightly_audit_asset(
+    config: GovernanceConfig, partitions: dg.DailyPartitionsDefinition
+) -> dg.AssetsDefinition:
     upstream = [naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS[1:]]
     audit_key = naming.governance_asset_key(naming.NIGHTLY_AUDIT)
 
@@ -119,14 +138,10 @@ def build_nightly_audit_definitions(
             ],
         )
 
-    daily_selection = [
-        naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS
-    ]
-    job = dg.define_asset_job(
-        NIGHTLY_JOB,
-        selection=dg.AssetSelection.assets(*daily_selection, audit_key),
-        description="Yesterday's ingestion, drift, performance and SLA for every model, then the audit.",
-    )
+    return nightly_audit
+
+
+def _nightly_schedule(config: GovernanceConfig) -> dg.ScheduleDefinition:
     relabelled_keys = [
         naming.model_asset_key(m.name, name)
         for m in config.models
@@ -139,7 +154,7 @@ def build_nightly_audit_definitions(
         name="nightly_audit_schedule",
         cron_schedule=config.schedules.nightly_audit_cron,
         execution_timezone=config.schedules.timezone,
-        job=job,
+        job_name=NIGHTLY_JOB,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Runs the nightly audit for yesterday, and re-measures performance once late labels are in.",
     )
@@ -152,7 +167,7 @@ def build_nightly_audit_definitions(
             relabelled_keys,
         )
 
-    return dg.Definitions(assets=[nightly_audit], jobs=[job], schedules=[nightly_audit_schedule])
+    return nightly_audit_schedule
 
 
 def nightly_run_requests(

@@ -40,13 +40,11 @@ SNAPSHOT_CODE_VERSION = "1"
 
 def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig) -> dg.Definitions:
     """The data-governance assets and checks of one declared model."""
-    key = lambda name: naming.model_asset_key(model.name, name)  # noqa: E731
     owners = model_owners(config, model)
     tags = {"governance/model": model.name, "governance/team": model.team}
     source_kind = "sql" if isinstance(model.data.source, SqlSource) else model.data.source.kind
-
     training_data = dg.AssetSpec(
-        key=key(naming.TRAINING_DATA),
+        key=naming.model_asset_key(model.name, naming.TRAINING_DATA),
         description=_source_description(model),
         group_name=model.name,
         kinds={source_kind},
@@ -54,6 +52,17 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
         tags=tags,
         metadata={"source": dg.MetadataValue.json(describe_source(model.data.source))},
     )
+    snapshot = _snapshot_asset(model, training_data, owners, tags)
+    return dg.Definitions(
+        assets=[training_data, snapshot, _profile_asset(model, snapshot, owners, tags)],
+        asset_checks=[_integrity_check(model, snapshot), _schema_check(model, snapshot)],
+    )
+
+
+def _snapshot_asset(
+    model: ModelConfig, training_data: dg.AssetSpec, owners: list[str], tags: dict[str, str]
+) -> dg.AssetsDefinition:
+    key = lambda name: naming.model_asset_key(model.name, name)  # noqa: E731
 
     @dg.asset(
         key=key(naming.TRAINING_SNAPSHOT),
@@ -112,6 +121,12 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             data_version=dg.DataVersion(manifest.snapshot_id),
         )
 
+    return training_snapshot
+
+
+def _integrity_check(
+    model: ModelConfig, training_snapshot: dg.AssetsDefinition
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=training_snapshot,
         name=check_names.SNAPSHOT_INTEGRITY,
@@ -143,6 +158,12 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             metadata={"snapshot_id": snapshot.snapshot_id},
         )
 
+    return snapshot_integrity
+
+
+def _schema_check(
+    model: ModelConfig, training_snapshot: dg.AssetsDefinition
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=training_snapshot,
         name=check_names.SNAPSHOT_SCHEMA_VALID,
@@ -184,6 +205,17 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             },
         )
 
+    return snapshot_schema_valid
+
+
+def _profile_asset(
+    model: ModelConfig,
+    training_snapshot: dg.AssetsDefinition,
+    owners: list[str],
+    tags: dict[str, str],
+) -> dg.AssetsDefinition:
+    key = lambda name: naming.model_asset_key(model.name, name)  # noqa: E731
+
     @dg.asset(
         key=key(naming.TRAINING_DATA_PROFILE),
         deps=[training_snapshot],
@@ -213,10 +245,7 @@ def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig
             data_version=dg.DataVersion(snapshot.snapshot_id),
         )
 
-    return dg.Definitions(
-        assets=[training_data, training_snapshot, training_data_profile],
-        asset_checks=[snapshot_integrity, snapshot_schema_valid],
-    )
+    return training_data_profile
 
 
 def _source_description(model: ModelConfig) -> str:
