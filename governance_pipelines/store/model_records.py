@@ -268,25 +268,12 @@ class ModelRecordsMixin:
 
     def get_model_version(self, model_name: str, version: int) -> ModelVersionRecord:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(model_versions).where(
-                    model_versions.c.model_name == model_name, model_versions.c.version == version
-                )
-            ).one_or_none()
-        if row is None:
-            raise UnknownRecordError(f"model {model_name!r} has no version {version}")
-        return _version(row)
+            return _version(_version_row(connection, model_name, version))
 
     def model_version_problem(self, model_name: str, version: int) -> str | None:
         """Why a version's record cannot be trusted (its audit binding fails), or None."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(model_versions).where(
-                    model_versions.c.model_name == model_name, model_versions.c.version == version
-                )
-            ).one_or_none()
-            if row is None:
-                raise UnknownRecordError(f"model {model_name!r} has no version {version}")
+            row = _version_row(connection, model_name, version)
             problem = verified_row(connection, model_versions, row)
         return None if problem is None else str(problem)
 
@@ -354,6 +341,19 @@ def _own(connection: sa.Connection, content: sa.Row[Any], model_name: str) -> Sn
         created_by=use.created_by,
         created_at=_utc(use.created_at),
     )
+
+
+def _version_row(connection: sa.Connection, model_name: str, version: int) -> sa.Row[Any]:
+    if not 1 <= version <= 2**31 - 1:  # past the column's range: no such version, not a crash
+        raise UnknownRecordError(f"model {model_name!r} has no version {version}")
+    row = connection.execute(
+        sa.select(model_versions).where(
+            model_versions.c.model_name == model_name, model_versions.c.version == version
+        )
+    ).one_or_none()
+    if row is None:
+        raise UnknownRecordError(f"model {model_name!r} has no version {version}")
+    return row
 
 
 def _snapshot(row: sa.Row[Any]) -> SnapshotRecord:

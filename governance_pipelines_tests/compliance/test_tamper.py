@@ -411,3 +411,15 @@ def test_reproduce_refuses_a_tampered_artifact_without_a_traceback(
     refused = store.recent_events(action="artifact.refused")
     assert [(e.actor, e.payload["purpose"]) for e in refused] == [("erin", "reproduce")]
     assert [a.kind for a in list_alerts(store)] == ["integrity"]
+
+
+def test_reproduce_of_a_version_past_any_integer_is_a_clean_error(store_url: str, tmp_path) -> None:
+    from governance_pipelines.cli import main
+
+    GovernanceStore.open(store_url, tmp_path / "h").dispose()
+    result = CliRunner().invoke(
+        main, ["reproduce", "churn", str(2**70), "--database-url", store_url]
+    )
+    assert result.exit_code == 1
+    assert "has no version" in result.output
+    assert "Traceback" not in result.output
