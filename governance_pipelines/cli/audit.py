@@ -37,8 +37,9 @@ def verify(checkpoint_dir: str | None, database_url: str | None, home: str | Non
     record, or the checkpoint the chain contradicts (a rewritten or truncated chain that
     rehashes cleanly). A store that does not exist is an error, never "OK: 0 events".
     """
-    from governance_pipelines.compliance.checkpoints import CheckpointError, verify_checkpoints
+    from governance_pipelines.compliance.checkpoints import verify_checkpoints
     from governance_pipelines.compliance.integrity import verify_store
+    from governance_pipelines.compliance.signing_keys import CheckpointError
 
     checkpoints, checkpoint_error = None, ""
     with open_store(database_url, home) as store:
@@ -102,7 +103,8 @@ def checkpoint(
     Needs GOVERNANCE_CHECKPOINT_KEY_FILE or GOVERNANCE_CHECKPOINT_KEY (see `audit keygen`).
     Refuses when the chain is broken or contradicts an earlier checkpoint.
     """
-    from governance_pipelines.compliance.checkpoints import CheckpointError, write_checkpoint
+    from governance_pipelines.compliance.checkpoint_writer import write_checkpoint
+    from governance_pipelines.compliance.signing_keys import CheckpointError
 
     with open_store(database_url, home) as store:
         try:

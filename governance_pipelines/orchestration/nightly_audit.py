@@ -12,7 +12,7 @@ import dagster as dg
 
 from governance_pipelines import check_names
 from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
-from governance_pipelines.compliance.checkpoints import anchor_chain
+from governance_pipelines.compliance.checkpoint_writer import anchor_chain
 from governance_pipelines.compliance.integrity import verify_store
 from governance_pipelines.compliance.nightly_summary import nightly_summary
 from governance_pipelines.config import GovernanceConfig

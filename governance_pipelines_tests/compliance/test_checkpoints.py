@@ -22,11 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from governance_pipelines.canonical import canonical_json
 from governance_pipelines.cli import main
 from governance_pipelines.compliance.checkpoint_files import DIR_ENV, public_location
-from governance_pipelines.compliance.checkpoints import (
-    CHECKPOINT_WRITTEN,
-    verify_checkpoints,
-    write_checkpoint,
-)
+from governance_pipelines.compliance.checkpoint_writer import write_checkpoint
+from governance_pipelines.compliance.checkpoints import CHECKPOINT_WRITTEN, verify_checkpoints
 from governance_pipelines.compliance.signing_keys import (
     KEY_ENV,
     KEY_FILE_ENV,
