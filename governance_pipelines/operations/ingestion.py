@@ -45,17 +45,14 @@ shared 2-core machine); stdlib `json` parsing is ~70% of that time.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from numbers import Real
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from governance_pipelines.operations.feature_payloads import decode_features, reals, shown
 from governance_pipelines.store.inference_log import COLUMNS
 
 __all__ = [
@@ -134,10 +131,28 @@ def validate_inference_batch(
     `task` ("classification" / "regression") sets what `prediction` must hold.
     """
     _check_frame(frame, features, categorical)
-    n = len(frame)
-    reasons = _Reasons(n)
+    reasons = _Reasons(len(frame))
+    _check_identity(frame, reasons)
+    requested_at = _check_timestamps(frame, reasons)
+    version = _check_versions(frame, reasons, known_versions)
+    _check_statuses(frame, reasons)
+    latency = _check_latency(frame, reasons)
+    _check_predictions(frame, reasons, task)
+    # 6-8. features, parsed only for rows still in the running
+    candidates = np.flatnonzero(reasons.open())
+    decoded, feature_reason, feature_detail = decode_features(
+        frame["features"].to_numpy(dtype=object)[candidates], features, set(categorical)
+    )
+    reasons.code[candidates] = feature_reason
+    reasons.detail[candidates] = feature_detail
+    decoded = decoded.loc[pd.isna(feature_reason)]
+    return _split(frame, reasons, requested_at, version, latency, decoded)
 
-    # 1. identity columns (an empty or blank string identifies nothing either)
+
+def _check_identity(frame: pd.DataFrame, reasons: _Reasons) -> None:
+    """1. identity columns (an empty or blank string identifies nothing either); 1b. a
+    request id seen earlier in the batch (the log's primary key would refuse the whole
+    batch; the first occurrence is kept)."""
     identity = frame[list(_IDENTITY_COLUMNS)]
     blank = identity.apply(
         lambda c: c.astype(str).str.strip().eq("") if c.dtype == object else False
@@ -149,25 +164,29 @@ def validate_inference_batch(
         "missing_metadata",
         lambda i: f"null or empty {', '.join(names[nulls[i]])}",
     )
-
-    # 1b. a request id seen earlier in the batch (the log's primary key would refuse the
-    # whole batch; the first occurrence is kept)
     duplicated = frame["request_id"].duplicated(keep="first").to_numpy()
     reasons.reject(
         duplicated & frame["request_id"].notna().to_numpy(),
         "duplicate_request_id",
-        lambda i: f"request_id {_shown(frame['request_id'].iat[i])} appears earlier in the batch",
+        lambda i: f"request_id {shown(frame['request_id'].iat[i])} appears earlier in the batch",
     )
 
-    # 2. timestamp
+
+def _check_timestamps(frame: pd.DataFrame, reasons: _Reasons) -> pd.Series:
+    """2. `requested_at` must be a date/time; returns the parsed UTC timestamps."""
     requested_at = _utc_timestamps(frame["requested_at"])
     reasons.reject(
         requested_at.isna().to_numpy(),
         "bad_timestamp",
-        lambda i: f"requested_at {_shown(frame['requested_at'].iat[i])} is not a date/time",
+        lambda i: f"requested_at {shown(frame['requested_at'].iat[i])} is not a date/time",
     )
+    return requested_at
 
-    # 3. version
+
+def _check_versions(
+    frame: pd.DataFrame, reasons: _Reasons, known_versions: AbstractSet[int]
+) -> np.ndarray:
+    """3. the version must be registered; returns the versions as floats (NaN: unparsable)."""
     version = pd.to_numeric(frame["model_version"], errors="coerce").to_numpy(dtype=float)
     known = np.asarray(sorted(int(v) for v in known_versions), dtype=float)
     known_text = ", ".join(str(v) for v in sorted(known_versions)) or "none"
@@ -175,20 +194,25 @@ def validate_inference_batch(
         ~np.isin(version, known),  # NaN and 2.5 are never in the integer list
         "unknown_version",
         lambda i: (
-            f"model_version {_shown(frame['model_version'].iat[i])} is not registered "
+            f"model_version {shown(frame['model_version'].iat[i])} is not registered "
             f"(known: {known_text})"
         ),
     )
+    return version
 
-    # 4. status
+
+def _check_statuses(frame: pd.DataFrame, reasons: _Reasons) -> None:
+    """4. status is 'ok' or 'error'."""
     reasons.reject(
         ~frame["status"].isin(VALID_STATUSES).to_numpy(),
         "bad_status",
-        lambda i: f"status {_shown(frame['status'].iat[i])} is not 'ok' or 'error'",
+        lambda i: f"status {shown(frame['status'].iat[i])} is not 'ok' or 'error'",
     )
 
-    # 5. latency: null is allowed (nullable in the schema), anything else must be >= 0
-    latency = _reals(frame["latency_ms"])
+
+def _check_latency(frame: pd.DataFrame, reasons: _Reasons) -> np.ndarray:
+    """5. latency: null is allowed (nullable in the schema), anything else must be >= 0."""
+    latency = reals(frame["latency_ms"])
     given = frame["latency_ms"].notna().to_numpy()
     with np.errstate(invalid="ignore"):
         bad_latency = given & ~(np.isfinite(latency) & (latency >= 0))
@@ -196,14 +220,18 @@ def validate_inference_batch(
         bad_latency,
         "bad_latency",
         lambda i: (
-            f"latency_ms {_shown(frame['latency_ms'].iat[i])} is not a non-negative finite number"
+            f"latency_ms {shown(frame['latency_ms'].iat[i])} is not a non-negative finite number"
         ),
     )
+    return latency
 
-    # 5b. prediction: what an answered request returned must be a finite number, and for a
-    # classifier the served P(positive class), in [0, 1]; a failed request may have none
+
+def _check_predictions(frame: pd.DataFrame, reasons: _Reasons, task: str | None) -> None:
+    """5b. what an answered request returned must be a finite number, and for a classifier
+    the served P(positive class), in [0, 1]; a failed request may have none."""
+    n = len(frame)
     prediction = (
-        _reals(frame["prediction"]) if "prediction" in frame else np.full(n, np.nan, dtype=float)
+        reals(frame["prediction"]) if "prediction" in frame else np.full(n, np.nan, dtype=float)
     )
     answered = frame["status"].eq("ok").to_numpy()
     with np.errstate(invalid="ignore"):
@@ -215,32 +243,34 @@ def validate_inference_batch(
         bad_prediction,
         "bad_prediction",
         lambda i: (
-            f"prediction {_shown(frame['prediction'].iat[i]) if 'prediction' in frame else 'missing'}"
+            f"prediction {shown(frame['prediction'].iat[i]) if 'prediction' in frame else 'missing'}"
             f" of an answered request is not {expected}"
         ),
     )
 
-    # 6-8. features, parsed only for rows still in the running
-    candidates = np.flatnonzero(reasons.open())
-    decoded, feature_reason, feature_detail = _decode_features(
-        frame["features"].to_numpy(dtype=object)[candidates], features, set(categorical)
-    )
-    reasons.code[candidates] = feature_reason
-    reasons.detail[candidates] = feature_detail
 
+def _split(
+    frame: pd.DataFrame,
+    reasons: _Reasons,
+    requested_at: pd.Series,
+    version: np.ndarray,
+    latency: np.ndarray,
+    decoded: pd.DataFrame,
+) -> IngestionResult:
+    """Valid rows, typed and with their decoded features; rejected rows with their reason."""
     is_valid = reasons.open()
     valid = frame.loc[is_valid].drop(columns=["features"])
     valid["requested_at"] = requested_at[is_valid]
     valid["model_version"] = version[is_valid].astype("int64")
     valid["latency_ms"] = latency[is_valid]
     for column in ("prediction", "label"):
-        valid[column] = _reals(valid[column]) if column in valid else np.nan
+        valid[column] = reals(valid[column]) if column in valid else np.nan
     valid["label_at"] = (
         _utc_timestamps(valid["label_at"])
         if "label_at" in valid
         else pd.Series(pd.NaT, index=valid.index, dtype="datetime64[ns, UTC]")
     )
-    decoded = decoded.loc[pd.isna(feature_reason)].set_axis(valid.index)
+    decoded = decoded.set_axis(valid.index)
     ordered = [c for c in LOG_COLUMNS if c in valid.columns]
     extra = [c for c in valid.columns if c not in ordered]
     valid = pd.concat([valid[ordered + extra], decoded], axis=1)
@@ -300,117 +330,3 @@ def _utc_timestamps(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_dtype(values):
         return values.dt.tz_localize("UTC")
     return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-
-
-def _reals(values: pd.Series, *, booleans: bool = False) -> np.ndarray:
-    """Floats; values that are not real numbers (text, objects) become NaN.
-
-    Booleans become NaN too unless `booleans` is set: a latency of `True` is a bug,
-    while a boolean feature is a legitimate 0/1 input.
-    """
-    if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=float) if booleans else np.full(len(values), np.nan)
-    if pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    out = np.full(len(values), np.nan)
-    for i, value in enumerate(values.to_numpy(dtype=object)):
-        if isinstance(value, Real) and (booleans or not isinstance(value, bool)):
-            out[i] = float(value)
-    return out
-
-
-def _shown(value: Any) -> str:
-    """repr of a cell, with numpy scalars shown as plain Python values."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-_UNPARSABLE = object()
-_DECODE = json.JSONDecoder().decode  # skips json.loads' per-call argument handling
-# `pd.api.types.infer_dtype` answers for columns that need no per-value type check.
-_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "boolean", "empty"})
-_SCALAR_KINDS = _NUMBER_KINDS | {"string", "bytes", "decimal", "date", "datetime"}
-
-
-def _loads(text: Any) -> Any:
-    if text.__class__ is not str and not isinstance(text, str | bytes | bytearray):
-        return _UNPARSABLE
-    try:
-        return _DECODE(text if isinstance(text, str) else bytes(text).decode("utf-8"))
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        return _UNPARSABLE
-
-
-def _payload_problem(text: Any, payload: Any) -> str:
-    if payload is not _UNPARSABLE:
-        return f"features is a JSON {type(payload).__name__}, expected an object"
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return "features is null"
-    if not isinstance(text, str | bytes | bytearray):
-        return f"features is a {type(text).__name__}, expected JSON text"
-    shown: str | bytes | bytearray
-    if isinstance(text, str):
-        shown = text if len(text) <= 60 else text[:57] + "..."
-    else:  # bytes or bytearray: shortened with a bytes ellipsis
-        shown = text if len(text) <= 60 else text[:57] + b"..."
-    return f"features is not valid JSON: {shown!r}"
-
-
-def _decode_features(
-    texts: np.ndarray, features: list[str], categorical: set[str]
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Parse payloads into one row per text, with a reason/detail per text (None if fine).
-
-    Rows that failed come back as all-NaN rows; callers keep rows whose reason is None.
-    """
-    n = len(texts)
-    code = np.full(n, None, dtype=object)
-    detail = np.full(n, None, dtype=object)
-    required = frozenset(features)
-    records: list[dict[str, Any]] = []
-    for i, payload in enumerate(map(_loads, texts)):
-        if not isinstance(payload, dict):
-            code[i], detail[i] = "unparsable_features", _payload_problem(texts[i], payload)
-            records.append({})
-        elif not required <= payload.keys():
-            missing = ", ".join(f for f in features if f not in payload)
-            code[i], detail[i] = "missing_features", f"features lack {missing}"
-            records.append({})
-        else:
-            records.append(payload)
-    if n == 0:
-        return pd.DataFrame(columns=features, index=pd.RangeIndex(0)), code, detail
-    decoded = pd.DataFrame.from_records(records, columns=features, index=pd.RangeIndex(n))
-    for name in features:
-        column = decoded[name]
-        numeric = name not in categorical
-        if pd.api.types.is_bool_dtype(column) or (
-            pd.api.types.is_numeric_dtype(column) and not numeric
-        ):
-            continue
-        if pd.api.types.is_numeric_dtype(column):  # fast path: pandas inferred numbers
-            bad = np.isinf(column.to_numpy(dtype=float))
-        elif pd.api.types.infer_dtype(column, skipna=True) in (
-            _NUMBER_KINDS if numeric else _SCALAR_KINDS
-        ):  # fast path: a C-level scan proved every value has an acceptable type
-            bad = np.isinf(_reals(column, booleans=True)) if numeric else np.zeros(n, bool)
-        else:
-            check = _is_number_or_null if numeric else _is_scalar
-            bad = np.fromiter((not check(v) for v in column.to_numpy(dtype=object)), bool, n)
-        bad &= pd.isna(code)
-        for row in np.flatnonzero(bad):
-            expected = "a finite number" if numeric else "a scalar (text, number or bool)"
-            code[row] = "wrong_type"
-            detail[row] = f"feature {name!r} is {_shown(column.iat[row])}, expected {expected}"
-        if numeric and column.dtype == object:
-            decoded[name] = _reals(column.mask(bad, None), booleans=True)
-    return decoded, code, detail
-
-
-def _is_number_or_null(value: Any) -> bool:
-    if value is None:
-        return True  # a missing value, not a wrong type
-    return isinstance(value, Real) and not (isinstance(value, float) and math.isinf(value))
-
-
-def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, dict | list)
