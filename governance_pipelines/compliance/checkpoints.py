@@ -194,7 +194,22 @@ def verify_checkpoints(
         stored = _hashes_at(connection, [c.seq for c in own])
         last_seq = audit.last_seq(connection)
         recorded = _latest_recorded_checkpoint(connection, after=max(stored, default=0))
+    problems += _contradictions(own, stored, last_seq)
+    problems += _foreign_problems(foreign, own, store_id, shown)
+    if recorded is not None and recorded[1] == shown:
+        seq = recorded[0]
+        if checkpoint_file_name(seq) not in names:
+            problems.append(
+                f"the audit log records checkpoint {shown.rstrip('/')}/"
+                f"{checkpoint_file_name(seq)} of #{seq}, but it is not there: checkpoint files "
+                "were removed; restore them from the location's versioning or backup"
+            )
+    return _verification(problems, own, foreign, shown)
 
+
+def _contradictions(own: list[Checkpoint], stored: dict[int, str], last_seq: int) -> list[str]:
+    """Each of this store's checkpoints against the event it signed."""
+    problems = []
     for checkpoint in own:  # newest first
         if checkpoint.seq not in stored:
             problems.append(
@@ -208,38 +223,38 @@ def verify_checkpoints(
                 "the chain was rewritten; restore the store from a backup that matches the "
                 "checkpoint and find out who had write access"
             )
+    return problems
 
+
+def _foreign_problems(
+    foreign: list[Checkpoint], own: list[Checkpoint], store_id: str | None, shown: str
+) -> list[str]:
+    """Checkpoints of another store are harmless only beside this store's own: alone, they
+    mean a wrong location or a chain rewritten from event #1."""
     if foreign and store_id is None:
         newest = foreign[0]
-        problems.append(
+        return [
             f"the audit log is empty but checkpoint {newest.file} signed #{newest.seq}: events "
             "were removed (or this is not the store these checkpoints belong to); restore the "
             "store from a backup that matches the checkpoint"
-        )
-    elif foreign and not own:
-        problems.append(
+        ]
+    if foreign and not own:
+        return [
             f"none of the {len(foreign)} checkpoint(s) at {shown} is of this store: they sign "
             f"another store's chain (first event {foreign[0].store_id[:12]}…, this store's "
             f"{(store_id or '')[:12]}…). Give each store its own {DIR_ENV}; if {shown} "
             "is this store's, its chain was rewritten from event #1"
-        )
+        ]
+    return []
 
-    own_seqs = {c.seq for c in own}
-    if (
-        recorded is not None
-        and recorded[1] == shown
-        and checkpoint_file_name(recorded[0]) not in names
-    ):
-        problems.append(
-            f"the audit log records checkpoint {shown.rstrip('/')}/{checkpoint_file_name(recorded[0])} "
-            f"of #{recorded[0]}, but it is not there: checkpoint files were removed; restore "
-            "them from the location's versioning or backup"
-        )
 
+def _verification(
+    problems: list[str], own: list[Checkpoint], foreign: list[Checkpoint], shown: str
+) -> CheckpointVerification:
     foreign_note = (
         f"{len(foreign)} checkpoint(s) of another store ignored" if foreign and own else None
     )
-    latest = max(own_seqs) if own_seqs else None
+    latest = max((c.seq for c in own), default=None)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return CheckpointVerification(
