@@ -15,8 +15,8 @@ import os
 from typing import TYPE_CHECKING
 
 from governance_pipelines.config import ConfigError, load_config, resolve_config_path
+from governance_pipelines.development.estimators import EstimatorImportError, import_estimator
 from governance_pipelines.development.metrics import METRICS, metric_names
-from governance_pipelines.development.training import EstimatorImportError, import_estimator
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig, ModelConfig

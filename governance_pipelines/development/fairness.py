@@ -120,83 +120,116 @@ def assess_fairness(
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if not len(y_true) == len(y_pred) == len(sensitive):
         raise FairnessError("y_true, y_pred and sensitive must have the same number of rows.")
-    labels = np.unique(np.concatenate([y_true, y_pred])).tolist()
-    positive = spec.positive_label
-    if positive is None:
-        if len(labels) != 2:
-            raise FairnessError(
-                f"Fairness needs a binary outcome; found labels {labels}. Declare positive_label "
-                "to assess one outcome against the rest."
-            )
-        positive = labels[1]
+    positive = _positive_label(y_true, y_pred, spec.positive_label)
     missing = [a.column for a in spec.attributes if a.column not in sensitive.columns]
     if missing:
         raise FairnessError(f"Sensitive columns {missing} missing; have {list(sensitive.columns)}.")
     actual, predicted = y_true == positive, y_pred == positive
     findings: list[str] = []
     results: list[AttributeFairness] = []
-    table: list[dict[str, Any]] = []
     for attribute in spec.attributes:
-        groups, order = _groups(sensitive[attribute.column].reset_index(drop=True), attribute)
-        rows: list[dict[str, Any]] = []  # AttributeFairness.groups and the table rows
-        for group in order:
-            member = groups == group
-            auc = math.nan
-            if y_score is not None and len(np.unique(actual[member])) == 2:
-                auc = float(roc_auc_score(actual[member], np.asarray(y_score)[member]))
-            rows.append(
-                {
-                    "attribute": attribute.column,
-                    "group": group,
-                    "count": int(member.sum()),
-                    "selection_rate": _rate(predicted, member),
-                    "tpr": _rate(predicted, member & actual),
-                    "fpr": _rate(predicted, member & ~actual),
-                    "auc": auc,
-                    "included": bool(member.sum() >= spec.min_group_size),
-                }
-            )
-        included = [row for row in rows if row["included"]]
-        dpd = _spread([row["selection_rate"] for row in included])
-        eod = max(_spread([r["tpr"] for r in included]), _spread([r["fpr"] for r in included]))
-        passed = (
-            dpd <= attribute.max_demographic_parity_difference
-            and eod <= attribute.max_equalized_odds_difference
-        )
-        if len(included) < 2:
-            findings.append(
-                f"{attribute.column!r}: fewer than two groups have {spec.min_group_size}+ rows; "
-                "parity cannot be assessed — collect more data or merge groups (bins)."
-            )
-            passed = False
-        if dpd > attribute.max_demographic_parity_difference:
-            findings.append(
-                f"{attribute.column!r}: selection rates differ by {dpd:.3f} across groups "
-                f"(demographic parity limit {attribute.max_demographic_parity_difference:.3f})."
-            )
-        if eod > attribute.max_equalized_odds_difference:
-            findings.append(
-                f"{attribute.column!r}: error rates differ by {eod:.3f} across groups "
-                f"(equalized-odds limit {attribute.max_equalized_odds_difference:.3f})."
-            )
-        results.append(
-            AttributeFairness(
-                attribute=attribute.column,
-                demographic_parity_difference=dpd,
-                equalized_odds_difference=eod,
-                max_demographic_parity_difference=attribute.max_demographic_parity_difference,
-                max_equalized_odds_difference=attribute.max_equalized_odds_difference,
-                passed=passed,
-                groups=tuple(rows),
-            )
-        )
-        table.extend(rows)
+        values = sensitive[attribute.column].reset_index(drop=True)
+        rows = _group_rows(attribute, values, actual, predicted, y_score, spec.min_group_size)
+        result, notes = _judge_attribute(attribute, rows, spec.min_group_size)
+        results.append(result)
+        findings.extend(notes)
     return FairnessResult(
         passed=all(r.passed for r in results),
         attributes=tuple(results),
         findings=tuple(findings),
-        table=table,
+        table=[row for result in results for row in result.groups],
     )
+
+
+def _positive_label(y_true: np.ndarray, y_pred: np.ndarray, declared: Any) -> Any:
+    """Parity is about one favourable outcome; guessing it is only safe for two labels."""
+    # Sorted before the declared label is honoured, so unorderable labels fail either way.
+    labels = np.unique(np.concatenate([y_true, y_pred])).tolist()
+    if declared is not None:
+        return declared
+    if len(labels) != 2:
+        raise FairnessError(
+            f"Fairness needs a binary outcome; found labels {labels}. Declare positive_label "
+            "to assess one outcome against the rest."
+        )
+    return labels[1]
+
+
+def _group_rows(
+    attribute: SensitiveAttribute,
+    values: pd.Series,
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    y_score: np.ndarray | None,
+    min_group_size: int,
+) -> list[dict[str, Any]]:
+    """One table row per group. Small groups are kept but marked, so the card shows them.
+
+    AUC stays NaN where a group holds a single true class, because it is undefined there.
+    """
+    groups, order = _groups(values, attribute)
+    rows: list[dict[str, Any]] = []
+    for group in order:
+        member = groups == group
+        auc = math.nan
+        if y_score is not None and len(np.unique(actual[member])) == 2:
+            auc = float(roc_auc_score(actual[member], np.asarray(y_score)[member]))
+        rows.append(
+            {
+                "attribute": attribute.column,
+                "group": group,
+                "count": int(member.sum()),
+                "selection_rate": _rate(predicted, member),
+                "tpr": _rate(predicted, member & actual),
+                "fpr": _rate(predicted, member & ~actual),
+                "auc": auc,
+                "included": bool(member.sum() >= min_group_size),
+            }
+        )
+    return rows
+
+
+def _judge_attribute(
+    attribute: SensitiveAttribute, rows: list[dict[str, Any]], min_group_size: int
+) -> tuple[AttributeFairness, list[str]]:
+    """Differences over the included groups only, plus findings that say what to change.
+
+    Too few included groups fails the attribute: an unassessable parity is not a pass.
+    """
+    included = [row for row in rows if row["included"]]
+    dpd = _spread([row["selection_rate"] for row in included])
+    eod = max(_spread([r["tpr"] for r in included]), _spread([r["fpr"] for r in included]))
+    passed = (
+        dpd <= attribute.max_demographic_parity_difference
+        and eod <= attribute.max_equalized_odds_difference
+    )
+    findings: list[str] = []
+    if len(included) < 2:
+        findings.append(
+            f"{attribute.column!r}: fewer than two groups have {min_group_size}+ rows; "
+            "parity cannot be assessed — collect more data or merge groups (bins)."
+        )
+        passed = False
+    if dpd > attribute.max_demographic_parity_difference:
+        findings.append(
+            f"{attribute.column!r}: selection rates differ by {dpd:.3f} across groups "
+            f"(demographic parity limit {attribute.max_demographic_parity_difference:.3f})."
+        )
+    if eod > attribute.max_equalized_odds_difference:
+        findings.append(
+            f"{attribute.column!r}: error rates differ by {eod:.3f} across groups "
+            f"(equalized-odds limit {attribute.max_equalized_odds_difference:.3f})."
+        )
+    result = AttributeFairness(
+        attribute=attribute.column,
+        demographic_parity_difference=dpd,
+        equalized_odds_difference=eod,
+        max_demographic_parity_difference=attribute.max_demographic_parity_difference,
+        max_equalized_odds_difference=attribute.max_equalized_odds_difference,
+        passed=passed,
+        groups=tuple(rows),
+    )
+    return result, findings
 
 
 def assess_model_fairness(

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from governance_pipelines.development.training import TrainedModel, TrainingSpec
+from governance_pipelines.development.training import TrainedModel
+from governance_pipelines.development.training_spec import TrainingSpec
 from governance_pipelines.reporting import clauses
 
 

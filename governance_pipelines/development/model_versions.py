@@ -18,13 +18,10 @@ import pandas as pd
 
 from governance_pipelines.canonical import canonical_sha256
 from governance_pipelines.development import metrics as metric_registry
+from governance_pipelines.development.data_split import split_positions
+from governance_pipelines.development.model_artifact import load_artifact
 from governance_pipelines.development.run_record import RunRecord
-from governance_pipelines.development.training import (
-    TrainedModel,
-    load_artifact,
-    spec_from_record,
-    split_positions,
-)
+from governance_pipelines.development.training import TrainedModel, spec_from_record
 
 _READ_ONLY = 0o444
 

@@ -31,9 +31,9 @@ from governance_pipelines.development.environment import (
     diff_environments,
     output_sha256,
 )
+from governance_pipelines.development.model_artifact import load_artifact
 from governance_pipelines.development.training import (
     TrainedModel,
-    load_artifact,
     prediction_output,
     retrain_from_record,
 )

@@ -15,7 +15,7 @@ from governance_pipelines.development.explainability import ExplainabilitySpec
 from governance_pipelines.development.fairness import FairnessSpec, SensitiveAttribute
 from governance_pipelines.development.leakage import LeakageSpec
 from governance_pipelines.development.reproducibility import ReproducibilitySpec
-from governance_pipelines.development.training import TrainingSpec
+from governance_pipelines.development.training_spec import TrainingSpec
 
 _QUARTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 

@@ -10,7 +10,8 @@ from governance_pipelines.development.explainability import (
     explain_model,
     explain_predictions,
 )
-from governance_pipelines.development.training import TrainingSpec, train_model
+from governance_pipelines.development.training import train_model
+from governance_pipelines.development.training_spec import TrainingSpec
 
 
 def make_frame(n: int = 800, seed: int = 0) -> pd.DataFrame:

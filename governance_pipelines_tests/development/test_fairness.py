@@ -12,7 +12,8 @@ from governance_pipelines.development.fairness import (
     assess_fairness,
     assess_model_fairness,
 )
-from governance_pipelines.development.training import TrainingSpec, train_model
+from governance_pipelines.development.training import train_model
+from governance_pipelines.development.training_spec import TrainingSpec
 
 
 def make_frame(biased: bool, n: int = 1600, seed: int = 0) -> pd.DataFrame:

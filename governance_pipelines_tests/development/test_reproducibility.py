@@ -11,7 +11,8 @@ from governance_pipelines.development.reproducibility import (
     check_reproducibility,
     current_environment_differences,
 )
-from governance_pipelines.development.training import TrainingSpec, train_model
+from governance_pipelines.development.training import train_model
+from governance_pipelines.development.training_spec import TrainingSpec
 
 
 def make_frame(n: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from governance_pipelines.development.run_record import RunRecord, RunRecordError
-from governance_pipelines.development.training import TrainingSpec, train_model
+from governance_pipelines.development.training import train_model
+from governance_pipelines.development.training_spec import TrainingSpec
 from governance_pipelines_tests.development.test_leakage import make_frame
 
 

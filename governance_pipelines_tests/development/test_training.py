@@ -7,18 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance_pipelines.development.training import (
-    ArtifactIntegrityError,
-    EstimatorImportError,
-    MissingColumnError,
+from governance_pipelines.development.data_split import MissingColumnError, TargetError
+from governance_pipelines.development.estimators import EstimatorImportError, algorithm_type
+from governance_pipelines.development.model_artifact import ArtifactIntegrityError, load_artifact
+from governance_pipelines.development.training import retrain_from_record, train_model
+from governance_pipelines.development.training_spec import (
     PreprocessingSpec,
-    TargetError,
     TrainingSpec,
     TrainingSpecError,
-    algorithm_type,
-    load_artifact,
-    retrain_from_record,
-    train_model,
 )
 
 RF = "sklearn.ensemble.RandomForestClassifier"
