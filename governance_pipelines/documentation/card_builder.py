@@ -39,6 +39,11 @@ def build_card_inputs(
     stage_history: Sequence[Mapping[str, Any]] = (),
     status: str | None = None,
 ) -> ModelCardInputs:
+    """The card's inputs for one version, read only from its stored records.
+
+    Each field is one named step, so a card field that looks wrong leads straight to the
+    record it was read from; the plots use the held-out rows, never the training rows.
+    """
     record = trained.record
     run = RunRecord.from_dict(record)
     evidence = {row["check"]: row for row in check_results}
@@ -58,8 +63,7 @@ def build_card_inputs(
         task=trained.spec.task,
         parameters=dict(run.algorithm.params),
         features=_features(model, frame),
-        customisations=[f"{step['columns']}: {step['steps']}" for step in _transformations(record)]
-        or None,
+        customisations=_customisations(record),
         reproduce_command=f"governance reproduce {model.name} {version}",
         source=record.get("code"),
         environment=_environment(record),
@@ -70,48 +74,78 @@ def build_card_inputs(
         primary_metric=run.evaluation.primary_metric,
         metric_threshold=run.evaluation.threshold,
         higher_is_better=run.evaluation.higher_is_better,
-        validation_results=[
-            {"check": name, "passed": row["passed"], "summary": row["summary"]}
-            for name, row in evidence.items()
-        ],
-        fairness=[
-            _fairness_row(row) for row in evidence.get("model_version_fair", {}).get("table", [])
-        ],
-        feature_importances=[
-            {
-                "feature": row["feature"],
-                "importance": row["importance_mean"],
-                "std": row["importance_std"],
-            }
-            for row in evidence.get("model_version_explainable", {}).get("table", [])
-        ],
+        validation_results=_validation_results(evidence),
+        fairness=_fairness(evidence),
+        feature_importances=_importances(evidence),
         roc_curve=_roc(trained, test_rows, model),
         calibration=_calibration(trained, test_rows, model),
         predicted_vs_actual=_predicted_vs_actual(trained, test_rows, model),
-        data_snapshot={
-            "id": snapshot["snapshot_id"][:12],
-            "sha256": snapshot["snapshot_id"],
-            "rows": snapshot["row_count"],
-            "columns": snapshot["column_count"],
-            "created_at": str(snapshot["created_at"]),
-            "uri": snapshot["path"],
-        },
-        lineage=[
-            {
-                "name": f"{model.name}/training_data",
-                "kind": "source",
-                "ref": json.dumps(snapshot.get("source", {})),
-            },
-            {
-                "name": f"{model.name}/training_snapshot",
-                "kind": "snapshot",
-                "ref": snapshot["snapshot_id"][:12],
-            },
-            {"name": f"{model.name}/model_version", "kind": "model", "ref": f"v{version}"},
-        ],
+        data_snapshot=_data_snapshot(snapshot),
+        lineage=_lineage(model, snapshot, version),
         approvals=[dict(approval) for approval in approvals],
         stage_history=[dict(stage) for stage in stage_history],
     )
+
+
+def _customisations(record: Mapping[str, Any]) -> list[str] | None:
+    """None, not [], when nothing is recorded: the card reports "not stated" as a gap."""
+    return [f"{step['columns']}: {step['steps']}" for step in _transformations(record)] or None
+
+
+def _validation_results(evidence: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The verdict of every check, without its evidence table (the card shows those apart)."""
+    return [
+        {"check": name, "passed": row["passed"], "summary": row["summary"]}
+        for name, row in evidence.items()
+    ]
+
+
+def _fairness(evidence: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Group rows from the fairness check; empty when it did not run, which is not a gap."""
+    return [_fairness_row(row) for row in evidence.get("model_version_fair", {}).get("table", [])]
+
+
+def _importances(evidence: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The explainability check's rows, renamed to the card's ``feature_importances`` shape."""
+    return [
+        {
+            "feature": row["feature"],
+            "importance": row["importance_mean"],
+            "std": row["importance_std"],
+        }
+        for row in evidence.get("model_version_explainable", {}).get("table", [])
+    ]
+
+
+def _data_snapshot(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """A short id to read and the full hash to verify the training data against."""
+    return {
+        "id": snapshot["snapshot_id"][:12],
+        "sha256": snapshot["snapshot_id"],
+        "rows": snapshot["row_count"],
+        "columns": snapshot["column_count"],
+        "created_at": str(snapshot["created_at"]),
+        "uri": snapshot["path"],
+    }
+
+
+def _lineage(
+    model: ModelConfig, snapshot: Mapping[str, Any], version: int
+) -> list[dict[str, Any] | str]:
+    """Source → snapshot → version, so a reader can trace the model back to its data."""
+    return [
+        {
+            "name": f"{model.name}/training_data",
+            "kind": "source",
+            "ref": json.dumps(snapshot.get("source", {})),
+        },
+        {
+            "name": f"{model.name}/training_snapshot",
+            "kind": "snapshot",
+            "ref": snapshot["snapshot_id"][:12],
+        },
+        {"name": f"{model.name}/model_version", "kind": "model", "ref": f"v{version}"},
+    ]
 
 
 _FAIRNESS_ORDER = ("attribute", "group", "count", "included", "selection_rate", "tpr", "fpr", "auc")

@@ -32,56 +32,15 @@ def card_context(
     figures: dict[str, dict[str, Any]],
     figures_note: str | None,
 ) -> dict[str, Any]:
-    """Everything the templates show, keyed by card section."""
-    task = resolve_task(inputs)
-    explanation, explanation_is_default = explain_algorithm(inputs, task)
+    """Everything the templates show, keyed by card section.
 
-    status = text_or_none(inputs.status)
-    if status is None and inputs.stage_history:
-        status = text_or_none(inputs.stage_history[-1].get("stage"))
-    status = status or "unregistered"
-
-    features = [
-        {
-            "name": str(f["name"]),
-            "dtype": text_or_none(f.get("dtype")),
-            "description": text_or_none(f.get("description")),
-            "role": f.get("role", "input"),
-        }
-        for f in inputs.features
-    ]
-    approvals = [{k: text_or_none(a.get(k)) for k in _APPROVAL_KEYS} for a in inputs.approvals]
-
+    The larger sections are built by one helper each, so a template change points at the
+    one place that shapes that section's data.
+    """
     return {
-        "card": {
-            "model_name": inputs.model_name,
-            "version": inputs.version,
-            "owner": text_or_none(inputs.owner),
-            "team": text_or_none(inputs.team),
-            "status": status,
-            "status_tone": _status_tone(status),
-            "description": text_or_none(inputs.description),
-            "business_context": text_or_none(inputs.business_context),
-            "business_justification": text_or_none(inputs.business_justification),
-            "labels": [{"key": str(k), "value": text_or_none(v)} for k, v in inputs.labels.items()],
-            "generated_at": text_or_none(inputs.generated_at),
-        },
-        "algorithm": {
-            "name": algorithm_display_name(inputs),
-            "estimator_class": text_or_none(inputs.estimator_class),
-            "task": task,
-            "explanation": explanation,
-            "explanation_is_default": explanation_is_default,
-            "parameters": [
-                {"name": str(k), "value": param_value(v)}
-                for k, v in sorted(inputs.parameters.items())
-            ],
-        },
-        "features": {
-            "inputs": [f for f in features if f["role"] == "input"],
-            "outputs": [f for f in features if f["role"] == "output"],
-            "all": features,
-        },
+        "card": _overview(inputs),
+        "algorithm": _algorithm(inputs),
+        "features": _features(inputs.features),
         "customisations": _customisations(inputs.customisations),
         "customisations_stated": inputs.customisations is not None,
         "reproduce": {
@@ -107,14 +66,81 @@ def card_context(
             "snapshot": _snapshot(inputs.data_snapshot),
             "lineage": [_lineage_item(item) for item in inputs.lineage],
         },
-        "governance": {
-            "approvals": approvals,
-            "stages": [
-                {k: text_or_none(s.get(k)) for k in _STAGE_KEYS} for s in inputs.stage_history
-            ],
-            "latest_decision": approvals[-1]["decision"] if approvals else None,
-        },
+        "governance": _governance(inputs.approvals, inputs.stage_history),
         "gaps": gaps,
+    }
+
+
+def _overview(inputs: ModelCardInputs) -> dict[str, Any]:
+    """The header block: who owns the model, why it exists, and where it stands now."""
+    status = _status(inputs)
+    return {
+        "model_name": inputs.model_name,
+        "version": inputs.version,
+        "owner": text_or_none(inputs.owner),
+        "team": text_or_none(inputs.team),
+        "status": status,
+        "status_tone": _status_tone(status),
+        "description": text_or_none(inputs.description),
+        "business_context": text_or_none(inputs.business_context),
+        "business_justification": text_or_none(inputs.business_justification),
+        "labels": [{"key": str(k), "value": text_or_none(v)} for k, v in inputs.labels.items()],
+        "generated_at": text_or_none(inputs.generated_at),
+    }
+
+
+def _status(inputs: ModelCardInputs) -> str:
+    """The declared status, else the latest stage: a badge is never blank, even for old records."""
+    status = text_or_none(inputs.status)
+    if status is None and inputs.stage_history:
+        status = text_or_none(inputs.stage_history[-1].get("stage"))
+    return status or "unregistered"
+
+
+def _algorithm(inputs: ModelCardInputs) -> dict[str, Any]:
+    """The algorithm section; the explanation says whether it is the built-in default so the
+    card can tell a reader that nobody wrote one for this model."""
+    task = resolve_task(inputs)
+    explanation, explanation_is_default = explain_algorithm(inputs, task)
+    return {
+        "name": algorithm_display_name(inputs),
+        "estimator_class": text_or_none(inputs.estimator_class),
+        "task": task,
+        "explanation": explanation,
+        "explanation_is_default": explanation_is_default,
+        "parameters": [
+            {"name": str(k), "value": param_value(v)} for k, v in sorted(inputs.parameters.items())
+        ],
+    }
+
+
+def _features(features: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Features split by role, because the card lists what goes in apart from what comes out."""
+    rows = [
+        {
+            "name": str(f["name"]),
+            "dtype": text_or_none(f.get("dtype")),
+            "description": text_or_none(f.get("description")),
+            "role": f.get("role", "input"),
+        }
+        for f in features
+    ]
+    return {
+        "inputs": [f for f in rows if f["role"] == "input"],
+        "outputs": [f for f in rows if f["role"] == "output"],
+        "all": rows,
+    }
+
+
+def _governance(
+    approvals: Sequence[Mapping[str, Any]], stages: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Approvals and stages with every key present (templates run under ``StrictUndefined``)."""
+    approval_rows = [{k: text_or_none(a.get(k)) for k in _APPROVAL_KEYS} for a in approvals]
+    return {
+        "approvals": approval_rows,
+        "stages": [{k: text_or_none(s.get(k)) for k in _STAGE_KEYS} for s in stages],
+        "latest_decision": approval_rows[-1]["decision"] if approval_rows else None,
     }
 
 

@@ -21,6 +21,17 @@ def documentation_gaps(inputs: ModelCardInputs) -> list[str]:
     not apply to every model (fairness groups, ROC/calibration curves, approvals) is not
     a gap.
     """
+    return [
+        *_rationale_gaps(inputs),
+        *_algorithm_gaps(inputs),
+        *_feature_gaps(inputs),
+        *_usage_gaps(inputs),
+        *_evidence_gaps(inputs),
+    ]
+
+
+def _rationale_gaps(inputs: ModelCardInputs) -> list[str]:
+    """Who answers for the model and why it exists: the first things a reviewer asks."""
     gaps: list[str] = []
     if not text_or_none(inputs.owner):
         gaps.append("Owner is missing: name who answers for this model (`owner`).")
@@ -38,6 +49,12 @@ def documentation_gaps(inputs: ModelCardInputs) -> list[str]:
             "Business justification is missing: explain why this model and this version "
             "should be used, and the value or risk it carries (`business_justification`)."
         )
+    return gaps
+
+
+def _algorithm_gaps(inputs: ModelCardInputs) -> list[str]:
+    """An unexplained algorithm is a gap even when named: a reader cannot judge a black box."""
+    gaps: list[str] = []
     if not text_or_none(inputs.estimator_class) and not text_or_none(inputs.algorithm):
         gaps.append("Algorithm is not recorded (`algorithm`, `estimator_class`).")
     elif explain_algorithm(inputs, inputs.task)[0] is None:
@@ -48,21 +65,28 @@ def documentation_gaps(inputs: ModelCardInputs) -> list[str]:
         )
     if not inputs.parameters:
         gaps.append("Tuning parameters are not recorded (`parameters`).")
+    return gaps
+
+
+def _feature_gaps(inputs: ModelCardInputs) -> list[str]:
+    """Per-feature gaps are only worth listing once there are features to list."""
     if not inputs.features:
-        gaps.append("No features are documented: list inputs and outputs (`features`).")
-    else:
-        undefined = [
-            str(f["name"]) for f in inputs.features if not text_or_none(f.get("description"))
-        ]
-        if undefined:
-            gaps.append(
-                f"Feature definitions are missing for {len(undefined)} feature(s): "
-                f"{', '.join(undefined)} (`features[].description`)."
-            )
-        if not any(f.get("role") == "output" for f in inputs.features):
-            gaps.append(
-                "No output feature is declared: say what the model predicts (role 'output')."
-            )
+        return ["No features are documented: list inputs and outputs (`features`)."]
+    gaps: list[str] = []
+    undefined = [str(f["name"]) for f in inputs.features if not text_or_none(f.get("description"))]
+    if undefined:
+        gaps.append(
+            f"Feature definitions are missing for {len(undefined)} feature(s): "
+            f"{', '.join(undefined)} (`features[].description`)."
+        )
+    if not any(f.get("role") == "output" for f in inputs.features):
+        gaps.append("No output feature is declared: say what the model predicts (role 'output').")
+    return gaps
+
+
+def _usage_gaps(inputs: ModelCardInputs) -> list[str]:
+    """What someone rebuilding or calling the model needs; "no customisations" must be said."""
+    gaps: list[str] = []
     if inputs.customisations is None:
         gaps.append(
             "Customisations are not stated: list changes to the standard algorithm or "
@@ -77,6 +101,12 @@ def documentation_gaps(inputs: ModelCardInputs) -> list[str]:
             "No prediction example: give a sample request and its response "
             "(`prediction_request`, `prediction_response`)."
         )
+    return gaps
+
+
+def _evidence_gaps(inputs: ModelCardInputs) -> list[str]:
+    """Metrics without a threshold cannot show pass or fail, so a missing threshold is a gap."""
+    gaps: list[str] = []
     if not inputs.metrics:
         gaps.append("No performance metrics are recorded (`metrics`).")
     elif inputs.metric_threshold is None:
