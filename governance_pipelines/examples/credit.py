@@ -146,32 +146,73 @@ def load_credit_applications(n_rows: int = 20_000, seed: int = 7) -> pd.DataFram
     """
     if n_rows <= 0:
         raise ValueError(f"n_rows must be positive, got {n_rows}")
+    # One generator feeds every step, so the steps must run in exactly this order: the
+    # same seed has to keep producing the same loan book for the demo and its tests.
     rng = np.random.default_rng(seed)
-    n = n_rows
+    day_offsets = np.sort(rng.integers(0, APPLICATION_WINDOW_DAYS, n_rows))
+    applicants = _draw_applicants(rng, n_rows)
+    annual_income = _draw_annual_income(rng, applicants)
+    history = _draw_credit_history(rng, applicants.age)
+    loan = _draw_loan(rng, annual_income)
+    frame = _applications_frame(day_offsets, applicants, annual_income, history, loan)
+    frame["interest_rate"] = _price_interest_rate(rng, frame, day_offsets / APPLICATION_WINDOW_DAYS)
+    frame["default"] = sample_defaults(frame, rng)
+    return frame
 
-    day_offsets = np.sort(rng.integers(0, APPLICATION_WINDOW_DAYS, n))
-    application_date = APPLICATION_WINDOW_START + pd.to_timedelta(day_offsets, unit="D")
-    period_fraction = day_offsets / APPLICATION_WINDOW_DAYS
 
+@dataclass(frozen=True)
+class _Applicants:
+    """Who applied; income, credit history and the frame's categoricals all derive from it.
+
+    `gender`, `region` and `employment` are codes into `GENDERS`, `REGIONS` and
+    `EMPLOYMENT_TYPES`: the income factors are looked up by code before they become labels.
+    """
+
+    age: np.ndarray
+    gender: np.ndarray
+    region: np.ndarray
+    employment: np.ndarray
+
+
+def _draw_applicants(rng: np.random.Generator, n: int) -> _Applicants:
+    """Demographics come first: income, employment and credit history are conditioned on them.
+
+    Gender is drawn independently and conditions nothing, so a fair model is achievable.
+    """
     age = np.clip(np.round(rng.normal(42.0, 13.0, n)), 18, 80).astype(np.int64)
     gender = rng.choice(len(GENDERS), size=n, p=GENDER_SHARES)
     region = rng.choice(len(REGIONS), size=n, p=REGION_SHARES)
 
     employment = rng.choice(len(EMPLOYMENT_TYPES), size=n, p=_EMPLOYMENT_SHARES_UNDER_62)
+    # Retirement becomes likely from the early sixties, so employment depends on age.
     retired = (age >= 62) & (rng.random(n) < np.clip((age - 58) / 12.0, 0.0, 0.9))
     employment = np.where(retired, EMPLOYMENT_TYPES.index("retired"), employment)
+    return _Applicants(age=age, gender=gender, region=region, employment=employment)
 
-    # Income: log-normal around ~$55k, peaking in the early fifties.
-    age_curve = np.exp(-(((age - 52.0) / 30.0) ** 2)) * 0.45 + 0.55
+
+def _draw_annual_income(rng: np.random.Generator, applicants: _Applicants) -> np.ndarray:
+    """Heavy-tailed income that tracks age, region and employment, as a real book's does.
+
+    Log-normal around ~$55k, peaking in the early fifties; clipped so that no applicant has
+    an implausible (or zero) income that would blow up the income ratios downstream.
+    """
+    age_curve = np.exp(-(((applicants.age - 52.0) / 30.0) ** 2)) * 0.45 + 0.55
     income = (
-        np.exp(rng.normal(np.log(62_000.0), 0.5, n))
+        np.exp(rng.normal(np.log(62_000.0), 0.5, len(applicants.age)))
         * age_curve
-        * np.asarray(_REGION_INCOME_FACTOR)[region]
-        * np.asarray(_EMPLOYMENT_INCOME_FACTOR)[employment]
+        * np.asarray(_REGION_INCOME_FACTOR)[applicants.region]
+        * np.asarray(_EMPLOYMENT_INCOME_FACTOR)[applicants.employment]
     )
-    annual_income = np.round(np.clip(income, 8_000.0, 1_500_000.0), 0)
+    return np.round(np.clip(income, 8_000.0, 1_500_000.0), 0)
 
-    # A latent financial-stress factor links debt ratios and delinquencies.
+
+def _draw_credit_history(rng: np.random.Generator, age: np.ndarray) -> dict[str, np.ndarray]:
+    """Bureau-style columns, linked by a latent financial-stress factor.
+
+    The shared factor makes debt ratios and delinquencies correlated, as they are in real
+    loan books, without either one being a function of the other. Keys are frame columns.
+    """
+    n = len(age)
     stress = rng.normal(0.0, 1.0, n)
     debt_to_income = np.round(
         np.clip(np.exp(rng.normal(np.log(0.28) + 0.22 * stress, 0.42)), 0.0, 1.5), 4
@@ -182,7 +223,21 @@ def load_credit_applications(n_rows: int = 20_000, seed: int = 7) -> pd.DataFram
         rng.poisson(1.5 + credit_history_months / 60.0 + 0.4 * np.maximum(stress, 0.0)), 40
     ).astype(np.int64)
     num_delinquencies = rng.poisson(0.12 * np.exp(0.8 * stress)).astype(np.int64)
+    return {
+        "debt_to_income": debt_to_income,
+        "credit_history_months": credit_history_months,
+        "num_open_accounts": num_open_accounts,
+        "num_delinquencies": num_delinquencies,
+    }
 
+
+def _draw_loan(rng: np.random.Generator, annual_income: np.ndarray) -> dict[str, np.ndarray]:
+    """Loan size scales with income, and bigger loans are taken over longer terms.
+
+    Both term draws happen for every row (long first, then short) and the loan size picks
+    one, which keeps the number of random draws independent of the data. Keys are columns.
+    """
+    n = len(annual_income)
     loan_amount = (
         np.round(
             np.clip(annual_income * np.exp(rng.normal(np.log(0.22), 0.5, n)), 1_000, 60_000) / 50.0
@@ -198,9 +253,55 @@ def load_credit_applications(n_rows: int = 20_000, seed: int = 7) -> pd.DataFram
         rng.choice(len(LOAN_TERMS_MONTHS), size=n, p=term_probs_short),
     )
     loan_term_months = np.asarray(LOAN_TERMS_MONTHS, dtype=np.int64)[term_index]
+    return {"loan_amount": loan_amount, "loan_term_months": loan_term_months}
 
-    # Risk-based pricing on what the lender observes, plus a rising-rate macro trend.
-    interest_rate = np.round(
+
+def _applications_frame(
+    day_offsets: np.ndarray,
+    applicants: _Applicants,
+    annual_income: np.ndarray,
+    history: Mapping[str, np.ndarray],
+    loan: Mapping[str, np.ndarray],
+) -> pd.DataFrame:
+    """The application as the lender records it: ids, dates and labelled categoricals.
+
+    Column order is part of the data set's contract (the pricing and label columns are
+    appended after it), so the columns are laid out here in one place.
+    """
+    application_date = APPLICATION_WINDOW_START + pd.to_timedelta(day_offsets, unit="D")
+    return pd.DataFrame(
+        {
+            "application_id": pd.Series(np.arange(1, len(day_offsets) + 1)).map(
+                "APP-{:07d}".format
+            ),
+            "application_date": application_date.to_numpy(dtype="datetime64[ns]"),
+            "age": applicants.age,
+            "gender": pd.Categorical.from_codes(applicants.gender, categories=list(GENDERS)),
+            "region": pd.Categorical.from_codes(applicants.region, categories=list(REGIONS)),
+            "employment_type": pd.Categorical.from_codes(
+                applicants.employment, categories=list(EMPLOYMENT_TYPES)
+            ),
+            "annual_income": annual_income,
+            **history,
+            **loan,
+        }
+    )
+
+
+def _price_interest_rate(
+    rng: np.random.Generator, applications: pd.DataFrame, period_fraction: np.ndarray
+) -> np.ndarray:
+    """Risk-based pricing on what the lender observes, plus a rising-rate macro trend.
+
+    Pricing from the other columns makes the rate carry risk information, as a real book's
+    does, and the trend gives the monitors a slow, genuine drift over the window.
+    """
+    debt_to_income = applications["debt_to_income"].to_numpy()
+    num_delinquencies = applications["num_delinquencies"].to_numpy()
+    annual_income = applications["annual_income"].to_numpy()
+    credit_history_months = applications["credit_history_months"].to_numpy()
+    loan_term_months = applications["loan_term_months"].to_numpy()
+    return np.round(
         np.clip(
             9.0
             + 1.5 * period_fraction
@@ -209,32 +310,9 @@ def load_credit_applications(n_rows: int = 20_000, seed: int = 7) -> pd.DataFram
             - 1.2 * np.log(annual_income / 50_000.0)
             - 0.01 * credit_history_months
             + 0.03 * (loan_term_months - 36)
-            + rng.normal(0.0, 1.5, n),
+            + rng.normal(0.0, 1.5, len(applications)),
             3.99,
             29.99,
         ),
         2,
     )
-
-    frame = pd.DataFrame(
-        {
-            "application_id": pd.Series(np.arange(1, n + 1)).map("APP-{:07d}".format),
-            "application_date": application_date.to_numpy(dtype="datetime64[ns]"),
-            "age": age,
-            "gender": pd.Categorical.from_codes(gender, categories=list(GENDERS)),
-            "region": pd.Categorical.from_codes(region, categories=list(REGIONS)),
-            "employment_type": pd.Categorical.from_codes(
-                employment, categories=list(EMPLOYMENT_TYPES)
-            ),
-            "annual_income": annual_income,
-            "debt_to_income": debt_to_income,
-            "credit_history_months": credit_history_months,
-            "num_open_accounts": num_open_accounts,
-            "num_delinquencies": num_delinquencies,
-            "loan_amount": loan_amount,
-            "loan_term_months": loan_term_months,
-            "interest_rate": interest_rate,
-        }
-    )
-    frame["default"] = sample_defaults(frame, rng)
-    return frame

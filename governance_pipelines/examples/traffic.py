@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from governance_pipelines.examples.credit import sample_defaults
+from governance_pipelines.examples.log_encoding import as_scores, features_json, uuid_like
 from governance_pipelines.store.inference_log import COLUMNS
 
 INFERENCE_LOG_COLUMNS: tuple[str, ...] = COLUMNS  # the inference_log table's columns, in order
@@ -132,51 +134,6 @@ def _require_column(frame: pd.DataFrame, column: str, key: str) -> None:
         )
 
 
-def _uuid_like(rng: np.random.Generator, n: int) -> np.ndarray:
-    """`n` random version-4 UUID strings, built without a per-row Python loop."""
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hex_chars = np.frombuffer(raw.tobytes().hex().encode("ascii"), dtype="S1").reshape(n, 32)
-    dashed = np.full((n, 36), b"-", dtype="S1")
-    # 8-4-4-4-12 groups: (position in the dashed string, position in the hex, width).
-    for target, source, width in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
-        dashed[:, target : target + width] = hex_chars[:, source : source + width]
-    return np.ascontiguousarray(dashed).view("S36").ravel().astype(str).astype(object)
-
-
-def _features_json(frame: pd.DataFrame) -> np.ndarray:
-    """One compact JSON object per row, with dates as ISO strings and NaN as null."""
-    safe = frame.copy()
-    for column in safe.columns:
-        values = safe[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ms]")
-            # numpy's stubs leave None out of ArrayLike; at run time it is an object element.
-            safe[column] = np.where(  # type: ignore[call-overload]
-                np.isnat(naive), None, np.char.add(naive.astype(str), "Z").astype(object)
-            )
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            stamps = values.to_numpy()
-            is_midnight = bool(np.all((stamps - stamps.astype("datetime64[D]")) == 0))
-            text = stamps.astype("datetime64[D]" if is_midnight else "datetime64[ms]")
-            safe[column] = np.where(np.isnat(stamps), None, text.astype(str).astype(object))
-    if len(safe) == 0:
-        return np.array([], dtype=object)
-    lines = safe.to_json(orient="records", lines=True, date_format="iso").rstrip("\n")
-    return np.array(lines.split("\n"), dtype=object)
-
-
-def _as_scores(raw: object, n: int, what: str) -> np.ndarray:
-    scores = np.asarray(raw, dtype=float)
-    if scores.ndim == 2 and scores.shape[1] == 2:
-        scores = scores[:, 1]  # predict_proba output: keep the positive class
-    scores = scores.reshape(-1)
-    if scores.shape[0] != n:
-        raise ValueError(f"{what} returned {scores.shape[0]} values for {n} requests")
-    return scores
-
-
 def simulate_inference_log(
     model_name: str,
     version: int,
@@ -213,6 +170,31 @@ def simulate_inference_log(
     Returns one row per request, sorted by `requested_at`, with exactly the columns in
     `INFERENCE_LOG_COLUMNS`.
     """
+    _check_arguments(features, days, requests_per_day, consumer_teams, error_rate, label_delay_days)
+    # One independent stream per concern, so that e.g. switching drift on leaves arrival
+    # times, teams and latencies unchanged. Each stream's draws must keep their order.
+    (rng_time, rng_rows, rng_team, rng_latency, rng_error, rng_drift, rng_id) = (
+        np.random.default_rng(seed).spawn(7)
+    )
+    arrivals = _arrivals(rng_time, rng_team, start, days, requests_per_day, consumer_teams)
+    sampled = _request_features(features, arrivals.day, drift_from_day, drift, rng_rows, rng_drift)
+    spike = np.isin(arrivals.day, np.asarray(list(latency_spike_days), dtype=int))
+    responses = _responses(
+        predict, sampled, arrivals.hour, spike, error_rate, rng_latency, rng_error
+    )
+    labels = _delayed_labels(label_fn, sampled, arrivals, label_delay_days)
+    return _log_frame(model_name, version, rng_id, arrivals, sampled, responses, labels)
+
+
+def _check_arguments(
+    features: pd.DataFrame,
+    days: int,
+    requests_per_day: int,
+    consumer_teams: Sequence[str],
+    error_rate: float,
+    label_delay_days: int,
+) -> None:
+    """Fail fast with a clear message, before any random draw or model call is made."""
     if days < 1 or requests_per_day < 1:
         raise ValueError("days and requests_per_day must both be at least 1")
     if len(features) == 0:
@@ -224,12 +206,32 @@ def simulate_inference_log(
     if label_delay_days < 0:
         raise ValueError(f"label_delay_days must be >= 0, got {label_delay_days}")
 
-    (rng_time, rng_rows, rng_team, rng_latency, rng_error, rng_drift, rng_id) = (
-        np.random.default_rng(seed).spawn(7)
-    )
-    n = days * requests_per_day
 
-    # Arrival times: a fixed number per day, hour by diurnal share, uniform within the hour.
+@dataclass(frozen=True)
+class _Arrivals:
+    """When each request arrived and from whom, in time order (every column follows it)."""
+
+    day: np.ndarray  # 0-based day of the window
+    hour: np.ndarray  # UTC hour, which sets the load and so the latency
+    requested_at: pd.DatetimeIndex  # UTC, millisecond precision
+    consumer_team: np.ndarray
+    window_end: pd.Timestamp  # midnight UTC after the last day: the "now" for labels
+
+
+def _arrivals(
+    rng_time: np.random.Generator,
+    rng_team: np.random.Generator,
+    start: date,
+    days: int,
+    requests_per_day: int,
+    consumer_teams: Sequence[str],
+) -> _Arrivals:
+    """A fixed number of requests per day, hour by diurnal share, uniform within the hour.
+
+    Fixing the daily count (rather than drawing it) keeps per-day metrics comparable, while
+    the hour-of-day mix still gives the monitors a realistic peak and trough.
+    """
+    n = days * requests_per_day
     day = np.repeat(np.arange(days), requests_per_day)
     hour = rng_time.choice(24, size=n, p=_HOURLY_SHARES)
     seconds = day * _SECONDS_PER_DAY + hour * 3600 + rng_time.uniform(0.0, 3600.0, n)
@@ -241,18 +243,67 @@ def simulate_inference_log(
         if window_start.tzinfo is None
         else window_start.tz_convert("UTC")
     )
-    requested_at = window_start + pd.to_timedelta(np.round(seconds * 1e3), unit="ms")
+    return _Arrivals(
+        day=day,
+        hour=hour,
+        requested_at=window_start + pd.to_timedelta(np.round(seconds * 1e3), unit="ms"),
+        consumer_team=_consumer_teams(rng_team, consumer_teams, n),
+        window_end=window_start + pd.Timedelta(days=days),
+    )
 
-    sampled = features.iloc[rng_rows.integers(0, len(features), n)].reset_index(drop=True)
+
+def _request_features(
+    features: pd.DataFrame,
+    day: np.ndarray,
+    drift_from_day: int | None,
+    drift: Mapping[str, float],
+    rng_rows: np.random.Generator,
+    rng_drift: np.random.Generator,
+) -> pd.DataFrame:
+    """Resample the pool per request, then drift only the requests on or after the drift day.
+
+    Drifting the sampled rows (not the pool) lets one request stream straddle the change,
+    which is what a drift monitor comparing windows has to detect.
+    """
+    sampled = features.iloc[rng_rows.integers(0, len(features), len(day))].reset_index(drop=True)
     if drift_from_day is not None and drift:
         sampled = _apply_drift(sampled, drift, rng_drift, day >= drift_from_day)
+    return sampled
 
-    team_weights = 1.0 / np.arange(1, len(consumer_teams) + 1) ** 1.2
-    consumer_team = np.asarray(list(consumer_teams), dtype=object)[
-        rng_team.choice(len(consumer_teams), size=n, p=team_weights / team_weights.sum())
+
+def _consumer_teams(rng: np.random.Generator, teams: Sequence[str], n: int) -> np.ndarray:
+    """Zipf-like usage (weight 1/rank^1.2): real traffic is dominated by a few consumers."""
+    team_weights = 1.0 / np.arange(1, len(teams) + 1) ** 1.2
+    return np.asarray(list(teams), dtype=object)[
+        rng.choice(len(teams), size=n, p=team_weights / team_weights.sum())
     ]
 
-    spike = np.isin(day, np.asarray(list(latency_spike_days), dtype=int))
+
+@dataclass(frozen=True)
+class _Responses:
+    """What the service answered: how fast, whether it failed, and the score if it did not."""
+
+    latency_ms: np.ndarray
+    failed: np.ndarray
+    prediction: np.ndarray  # NaN where `failed`
+
+
+def _responses(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    sampled: pd.DataFrame,
+    hour: np.ndarray,
+    spike: np.ndarray,
+    error_rate: float,
+    rng_latency: np.random.Generator,
+    rng_error: np.random.Generator,
+) -> _Responses:
+    """Latency, failures and scores, with incident days (`spike`) slower and flakier.
+
+    Latency is log-normal and a little slower at peak load; on spike days every request is
+    ~1.6× slower and a third of them ~6× slower, so the day's p95 jumps the way it does in
+    a real incident. Failed requests keep their latency but carry no prediction.
+    """
+    n = len(sampled)
     load = _HOURLY_WEIGHTS[hour] / _HOURLY_WEIGHTS.max()
     latency_ms = MEDIAN_LATENCY_MS * np.exp(rng_latency.normal(0.0, LATENCY_SIGMA, n))
     latency_ms *= 0.9 + 0.25 * load
@@ -264,32 +315,67 @@ def simulate_inference_log(
         spike, min(1.0, error_rate * SPIKE_DAY_ERROR_MULTIPLIER), error_rate
     )
     failed = rng_error.random(n) < error_probability
-    prediction = _as_scores(predict(sampled), n, "predict")
-    prediction = np.where(failed, np.nan, prediction)
+    prediction = as_scores(predict(sampled), n, "predict")
+    return _Responses(
+        latency_ms=latency_ms, failed=failed, prediction=np.where(failed, np.nan, prediction)
+    )
 
-    window_end = window_start + pd.Timedelta(days=days)
-    label_at = requested_at + pd.Timedelta(days=label_delay_days)
+
+@dataclass(frozen=True)
+class _Labels:
+    """Outcomes as known at the end of the window: NaN / NaT until they have arrived."""
+
+    label: np.ndarray
+    label_at: pd.DatetimeIndex
+
+
+def _delayed_labels(
+    label_fn: Callable[[pd.DataFrame], np.ndarray] | None,
+    sampled: pd.DataFrame,
+    arrivals: _Arrivals,
+    label_delay_days: int,
+) -> _Labels:
+    """Labels that arrive `label_delay_days` late, so the newest requests are unlabelled.
+
+    Performance monitors must cope with that gap; `label_fn` sees the drifted features, so
+    the outcomes shift along with the inputs.
+    """
+    n = len(sampled)
+    label_at = arrivals.requested_at + pd.Timedelta(days=label_delay_days)
     if label_fn is None:
         label = np.full(n, np.nan)
         label_known = np.zeros(n, dtype=bool)
     else:
-        label = _as_scores(label_fn(sampled), n, "label_fn")
-        label_known = np.asarray(label_at <= window_end)
+        label = as_scores(label_fn(sampled), n, "label_fn")
+        label_known = np.asarray(label_at <= arrivals.window_end)
         label = np.where(label_known, label, np.nan)
+    return _Labels(label=label, label_at=label_at.where(label_known, pd.NaT))
 
+
+def _log_frame(
+    model_name: str,
+    version: int,
+    rng_id: np.random.Generator,
+    arrivals: _Arrivals,
+    sampled: pd.DataFrame,
+    responses: _Responses,
+    labels: _Labels,
+) -> pd.DataFrame:
+    """Lay the simulated requests out with the exact columns and dtypes of the log table."""
+    n = len(sampled)
     return pd.DataFrame(
         {
-            "request_id": _uuid_like(rng_id, n),
+            "request_id": uuid_like(rng_id, n),
             "model_name": np.full(n, model_name, dtype=object),
             "model_version": np.full(n, int(version), dtype=np.int64),
-            "requested_at": requested_at,
-            "consumer_team": consumer_team,
-            "latency_ms": latency_ms.astype(float),
-            "status": np.where(failed, "error", "ok").astype(object),
-            "features": _features_json(sampled),
-            "prediction": prediction.astype(float),
-            "label": label.astype(float),
-            "label_at": label_at.where(label_known, pd.NaT),
+            "requested_at": arrivals.requested_at,
+            "consumer_team": arrivals.consumer_team,
+            "latency_ms": responses.latency_ms.astype(float),
+            "status": np.where(responses.failed, "error", "ok").astype(object),
+            "features": features_json(sampled),
+            "prediction": responses.prediction.astype(float),
+            "label": labels.label.astype(float),
+            "label_at": labels.label_at,
         },
         columns=list(INFERENCE_LOG_COLUMNS),
     )
