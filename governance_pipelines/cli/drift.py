@@ -29,7 +29,7 @@ class _InputProblem(Exception):
 
 def _open(path: Path) -> Any:
     """A column source for a parquet or CSV file, validated for existence and emptiness."""
-    from governance_pipelines.operations.drift_reference import FrameSource, ParquetSource
+    from governance_pipelines.operations.drift_sources import FrameSource, ParquetSource
 
     if not path.exists():
         raise _InputProblem(f"file not found: {path}; check the path")
@@ -147,7 +147,8 @@ def drift(
     Exit codes: 0 computed, 1 drift with --fail-on-drift, 2 unusable input.
     """
     from governance_pipelines.operations.drift import DriftPolicy, compute_drift
-    from governance_pipelines.operations.drift_reference import DriftInputError, SourceReference
+    from governance_pipelines.operations.drift_inputs import DriftInputError
+    from governance_pipelines.operations.drift_reference import SourceReference
 
     wanted = [c.strip() for c in categorical.split(",") if c.strip()]
     try:

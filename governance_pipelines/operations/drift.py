@@ -30,17 +30,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from governance_pipelines.operations.drift_inputs import DriftInputError, is_numeric_column
 from governance_pipelines.operations.drift_reference import (
     CATEGORICAL,
     NUMERIC,
     CategoricalReference,
-    DriftInputError,
     NumericReference,
     ReferenceProfile,
     SourceReference,
-    as_source,
-    is_numeric_column,
 )
+from governance_pipelines.operations.drift_sources import as_source
 from governance_pipelines.operations.drift_stats import (
     CategoryCounts,
     NumericState,

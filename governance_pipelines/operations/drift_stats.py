@@ -25,13 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from governance_pipelines.operations.drift_inputs import to_categorical, to_finite_float
 from governance_pipelines.operations.drift_reference import (
     CATEGORICAL,
     NUMERIC,
     CategoricalReference,
     NumericReference,
-    to_categorical,
-    to_finite_float,
 )
 from governance_pipelines.operations.psi import CategoryCounts, distinct_sorted, psi_bin_counts
 

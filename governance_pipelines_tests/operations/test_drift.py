@@ -19,7 +19,8 @@ from governance_pipelines.operations.drift import (
     SourceReference,
     compute_drift,
 )
-from governance_pipelines.operations.drift_reference import FrameSource, NumericReference
+from governance_pipelines.operations.drift_reference import NumericReference
+from governance_pipelines.operations.drift_sources import FrameSource
 from governance_pipelines.operations.drift_stats import quantile_wasserstein, sorted_ks
 from governance_pipelines.operations.psi import distinct_sorted, psi, psi_bin_counts
 

@@ -10,18 +10,20 @@ import pandas as pd
 import pytest
 
 from governance_pipelines.config import SlaConfig
-from governance_pipelines.operations.ingestion import IngestionResult
-from governance_pipelines.operations.metrics_export import (
-    MetricExportError,
-    MetricSample,
+from governance_pipelines.operations.governance_metrics import (
     alerts_pending_sample,
     check_sample,
     drift_samples,
     ingestion_samples,
     performance_samples,
+    sla_samples,
+)
+from governance_pipelines.operations.ingestion import IngestionResult
+from governance_pipelines.operations.metrics_export import (
+    MetricExportError,
+    MetricSample,
     render_openmetrics,
     render_prometheus,
-    sla_samples,
 )
 from governance_pipelines.operations.performance import daily_performance
 from governance_pipelines.operations.sla import sla_report
