@@ -13,8 +13,9 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from governance_pipelines import check_names
+from governance_pipelines.alerting.delivery import deliver_pending
 from governance_pipelines.alerting.messages import AlertKind
-from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.store.check_records import CheckResultRecord
 

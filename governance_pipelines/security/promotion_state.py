@@ -4,7 +4,7 @@ Nothing here writes. `approvals.py` (the write side: `approve`, `promote`) enfor
 with these readers, calling the connection-level helpers (`_version_row`, `_check_gate`,
 `_approval_status`, `_transitions`, …) inside its own transaction so that a decision and the
 state it was based on are read and written atomically. Those helpers are shared with
-`approvals.py` only; they are not API.
+the write side only (`approvals.py`, `approval_rules.py`, `version_guard.py`); they are not API.
 
 * A check is blocking when its latest result has severity ERROR (`blocking_checks_passed`).
 * An approval counts only while the artifact digest it was bound to is the version's current
@@ -211,7 +211,7 @@ def counted_approvals(
     return tuple(a for a in approvals if before is None or a.created_at <= before)
 
 
-# --- connection-level helpers (shared with approvals.py) -------------------------------
+# --- connection-level helpers (shared with the write side) -------------------------------
 
 
 def _utc(value: datetime) -> datetime:

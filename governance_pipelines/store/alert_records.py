@@ -1,8 +1,8 @@
 """The alert outbox's rows: raised (bound to their audit event), claimed, finished, held,
 requeued — each state change inside the caller's unit of work with its `alert.*` event.
 
-The policy (what is a duplicate, what is worse, backoff, delivery) lives in
-`alerting/outbox.py`; this module is the only code that touches the `alerts` table.
+The policy (what is a duplicate, what is worse) lives in `alerting/outbox.py`, backoff and
+delivery in `alerting/delivery.py`; this module is the only code that touches the `alerts` table.
 Status values are the outbox's (`pending`, `sending`, `retry`, `sent`, `failed`,
 `unconfigured`).
 """

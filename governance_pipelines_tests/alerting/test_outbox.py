@@ -20,12 +20,10 @@ from typing import Any
 
 import pytest
 
+from governance_pipelines.alerting.delivery import NOT_CONFIGURED, DeliveryReport, deliver_pending
 from governance_pipelines.alerting.outbox import (
-    NOT_CONFIGURED,
     Alert,
     AlertRecord,
-    DeliveryReport,
-    deliver_pending,
     enqueue,
     list_alerts,
     requeue_failed,
@@ -401,7 +399,7 @@ def test_without_token_alerts_are_kept_and_sent_once_a_token_is_set(
     enqueue(store, _alert(), actor=ACTOR)
     unconfigured = None if settings_token is None else _settings(fake_slack, token=settings_token)
 
-    with caplog.at_level(logging.WARNING, logger="governance_pipelines.alerting.outbox"):
+    with caplog.at_level(logging.WARNING, logger="governance_pipelines.alerting.delivery"):
         first = deliver_pending(store, unconfigured, actor=ACTOR, now=T0)
         again = deliver_pending(store, unconfigured, actor=ACTOR, now=T0 + timedelta(hours=1))
     held = _only(store)
@@ -517,7 +515,7 @@ def test_list_alerts_filters_newest_first(sqlite_store: GovernanceStore) -> None
 
 def test_no_dagster_import() -> None:
     code = (
-        "import sys, governance_pipelines.alerting.outbox; "
+        "import sys, governance_pipelines.alerting.outbox, governance_pipelines.alerting.delivery; "
         "assert not [m for m in sys.modules if m.startswith('dagster')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)

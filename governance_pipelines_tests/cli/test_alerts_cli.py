@@ -7,7 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.alerting.delivery import deliver_pending
+from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.alerting.slack import SlackSettings
 from governance_pipelines.cli import main
 from governance_pipelines.store import GovernanceStore
