@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from governance_pipelines import check_names
+from governance_pipelines.operations.performance import PerformanceDay
 from governance_pipelines.store.check_records import CheckResultRecord
 
 if TYPE_CHECKING:
@@ -47,8 +48,12 @@ def nightly_summary(
 def _status(result: CheckResultRecord) -> str:
     if not result.passed:
         return "BREACH"
-    measured = (
-        result.check_name != check_names.PERFORMANCE_WITHIN_TOLERANCE
-        or result.evidence.get("value") is not None
-    )
+    if result.check_name != check_names.PERFORMANCE_WITHIN_TOLERANCE:
+        return "ok"
+    # A passed performance check without a measured value is waiting for labels; so is one
+    # whose evidence is no `PerformanceDay` (a day without traffic stores only its day).
+    try:
+        measured = PerformanceDay.from_dict(result.evidence).value is not None
+    except ValueError:
+        measured = False
     return "ok" if measured else "pending (no labels yet)"

@@ -3,12 +3,13 @@
 Why from the store: every daily monitor (drift, SLA, performance, ingestion) already
 records its verdict *and its figures* as check-result evidence, and that record is what
 alerts and audits trust. Exporting the same evidence means a Grafana panel can never
-disagree with the audit trail, and a scrape needs no Dagster, pandas or recomputation:
-it is a handful of indexed reads. `collect_samples` rebuilds each evidence record into
-the shape the builders of `operations.metrics_export` take and adds the few series they
-do not cover. It imports neither dagster nor click.
+disagree with the audit trail, and a scrape needs no Dagster or recomputation: it is a
+handful of indexed reads. `collect_samples` rebuilds each evidence record as the report
+that wrote it (`SlaReport`, `PerformanceDay`, `DriftReport` ``.from_dict``), hands it to
+the builders of `operations.governance_metrics` and adds the few series they do not cover.
+It imports neither dagster nor click.
 
-Naming scheme: the families of `operations.metrics_export` (drift, SLA, performance,
+Naming scheme: the families of `operations.governance_metrics` (drift, SLA, performance,
 ingestion, ``governance_alerts_pending`` = outbox rows not ``sent``) plus:
 
 =================================================  ========================================
@@ -49,8 +50,7 @@ from governance_pipelines.check_names import (
     WITHIN_SLA,
 )
 from governance_pipelines.operations.drift import DriftReport
-from governance_pipelines.operations.metrics_export import (
-    MetricSample,
+from governance_pipelines.operations.governance_metrics import (
     alerts_pending_sample,
     check_sample,
     drift_samples,
@@ -58,6 +58,9 @@ from governance_pipelines.operations.metrics_export import (
     performance_samples,
     sla_samples,
 )
+from governance_pipelines.operations.metrics_export import MetricSample
+from governance_pipelines.operations.performance import PerformanceDay
+from governance_pipelines.operations.sla import SlaReport
 
 if TYPE_CHECKING:
     from governance_pipelines.store import GovernanceStore
@@ -75,37 +78,9 @@ class UnknownModelError(LookupError):
     """A requested model is not in the store; the message names the ones that are."""
 
 
-# --- views: evidence rebuilt into the attribute shapes the sample builders read ---------
-# Drift evidence is rebuilt as the real `DriftReport` (`DriftReport.from_dict`). SLA and
-# performance evidence is exactly `SlaReport`/`PerformanceDay.to_dict()` too, but
-# `operations.sla` and `operations.performance` import pandas at module level, and a
-# scrape must not load it (see the module note); these views hold only the fields the
-# builders read. Ingestion evidence keeps the counts, not `IngestionResult`'s frames.
-
-
-@dataclass(frozen=True)
-class _SlaView:
-    model_name: str
-    day: date | None
-    requests: int
-    errors: int
-    availability: float | None
-    error_rate: float | None
-    p50_latency_ms: float | None
-    p95_latency_ms: float | None
-    p99_latency_ms: float | None
-    passed: bool
-
-
-@dataclass(frozen=True)
-class _PerformanceView:
-    day: date | None
-    version: int
-    metric: str
-    value: float | None
-    validation_value: float | None
-    label_coverage: float
-    degraded: bool
+# --- views: evidence the reports cannot rebuild -----------------------------------------
+# Drift, SLA and performance evidence is their report's `to_dict()` and is read back with
+# `from_dict`. Ingestion evidence keeps the counts only, not `IngestionResult`'s frames.
 
 
 @dataclass(frozen=True)
@@ -209,19 +184,8 @@ def _drift(record: CheckResultRecord) -> list[MetricSample]:
 
 
 def _sla(record: CheckResultRecord) -> list[MetricSample]:
-    evidence = record.evidence
-    report = _SlaView(
-        model_name=record.model_name,
-        day=_date(evidence.get("day")),
-        requests=int(evidence["requests"]),
-        errors=int(evidence["errors"]),
-        availability=_optional(evidence["availability"]),
-        error_rate=_optional(evidence["error_rate"]),
-        p50_latency_ms=_optional(evidence["p50_latency_ms"]),
-        p95_latency_ms=_optional(evidence["p95_latency_ms"]),
-        p99_latency_ms=_optional(evidence["p99_latency_ms"]),
-        passed=bool(evidence["passed"]),
-    )
+    # The store's row names the model: a report of a window without requests names none.
+    report = replace(SlaReport.from_dict(record.evidence), model_name=record.model_name)
     samples = sla_samples([report])
     samples.append(
         MetricSample(
@@ -236,28 +200,18 @@ def _sla(record: CheckResultRecord) -> list[MetricSample]:
 
 
 def _performance(record: CheckResultRecord) -> list[MetricSample]:
-    evidence = record.evidence
-    day = _PerformanceView(
-        day=_date(evidence.get("day")),
-        version=int(evidence["version"]),
-        metric=str(evidence["metric"]),
-        value=_optional(evidence["value"]),
-        validation_value=_optional(evidence.get("validation_value")),
-        label_coverage=float(evidence["label_coverage"]),
-        degraded=bool(evidence["degraded"]),
-    )
+    day = PerformanceDay.from_dict(record.evidence)  # the headline version, + versions
     samples = performance_samples(record.model_name, [day])
-    if day.validation_value is not None:
-        labels = {"model": record.model_name, "version": day.version, "day": _day_label(day.day)}
-        samples.append(
-            MetricSample(
-                "governance_performance_validation_value",
-                "The metric the version had at validation (the release baseline).",
-                "gauge",
-                {**labels, "metric": day.metric},
-                day.validation_value,
-            )
+    labels = {"model": record.model_name, "version": day.version, "day": _day_label(day.day)}
+    samples.append(
+        MetricSample(
+            "governance_performance_validation_value",
+            "The metric the version had at validation (the release baseline).",
+            "gauge",
+            {**labels, "metric": day.metric},
+            day.validation_value,
         )
+    )
     return samples
 
 
@@ -363,10 +317,6 @@ def _audit_samples(store: GovernanceStore) -> list[MetricSample]:
 
 
 # --- small conversions ------------------------------------------------------------------
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _float(value: Any) -> float:

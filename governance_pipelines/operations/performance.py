@@ -30,14 +30,15 @@ scikit-learn's ``roc_auc_score``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from governance_pipelines.operations.evidence_fields import RecordFields
 from governance_pipelines.operations.sla import utc_days
 
 __all__ = [
@@ -90,6 +91,33 @@ class PerformanceDay:
         record["day"] = self.day.isoformat()
         record["delta"] = self.delta
         return record
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> PerformanceDay:
+        """The day `to_dict` gave, from stored evidence; other keys (``delta``, the check's
+        ``versions``) are ignored, ``delta`` because it is derived from the rest.
+
+        The metrics exporter and the nightly summary read the performance check's evidence
+        back through this, so a row that is not such a record fails here with the key named
+        (`ValueError`), not as a KeyError inside whichever reader met it first.
+        """
+        fields = RecordFields(record, "performance day")
+        return cls(
+            day=fields.day("day"),
+            version=fields.integer("version"),
+            metric=fields.text("metric"),
+            value=fields.optional_number("value"),
+            validation_value=fields.number("validation_value"),
+            tolerance=fields.number("tolerance"),
+            higher_is_better=fields.flag("higher_is_better"),
+            degraded=fields.flag("degraded"),
+            requests=fields.integer("requests"),
+            labelled=fields.integer("labelled"),
+            scored=fields.integer("scored"),
+            label_coverage=fields.number("label_coverage"),
+            positives=fields.optional_integer("positives"),
+            note=fields.optional_text("note"),
+        )
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:

@@ -27,14 +27,16 @@ Definitions (fixed here so every report and dashboard means the same thing):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from governance_pipelines.config import SlaConfig
+from governance_pipelines.operations.evidence_fields import RecordFields
 
 __all__ = ["QUANTILES", "SlaInputError", "SlaReport", "daily_sla", "sla_report"]
 
@@ -86,6 +88,31 @@ class SlaReport:
             "passed": self.passed,
             "sla": self.sla.model_dump(),
         }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> SlaReport:
+        """The report `to_dict` gave, from stored evidence; other keys are ignored.
+
+        The metrics exporter reads the SLA check's evidence back through this, so a row that
+        is not such a record fails here with the key named (`ValueError`), not as a KeyError
+        deep inside whichever reader met it first.
+        """
+        fields = RecordFields(record, "SLA report")
+        return cls(
+            model_name=fields.text("model_name"),
+            day=fields.optional_day("day"),
+            requests=fields.integer("requests"),
+            errors=fields.integer("errors"),
+            availability=fields.optional_number("availability"),
+            error_rate=fields.optional_number("error_rate"),
+            p50_latency_ms=fields.optional_number("p50_latency_ms"),
+            p95_latency_ms=fields.optional_number("p95_latency_ms"),
+            p99_latency_ms=fields.optional_number("p99_latency_ms"),
+            latency_samples=fields.integer("latency_samples"),
+            breaches=fields.texts("breaches"),
+            passed=fields.flag("passed"),
+            sla=fields.sla_config("sla"),
+        )
 
 
 def sla_report(frame: pd.DataFrame, sla: SlaConfig, *, day: date | None = None) -> SlaReport:

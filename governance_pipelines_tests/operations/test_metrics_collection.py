@@ -8,6 +8,7 @@ The evidence is produced by the real monitors (`validate_inference_batch`, `sla_
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -115,7 +116,7 @@ def seed_store(store: GovernanceStore) -> Seeded:
         store,
         mc.PERFORMANCE_WITHIN_TOLERANCE,
         not performance.degraded,
-        performance.to_dict(),
+        {**performance.to_dict(), "versions": [performance.to_dict()]},
         version=VERSION,
     )
     drifted = [c.column for c in drift.columns if c.drifted]
@@ -297,6 +298,23 @@ def test_unreadable_evidence_is_flagged_not_fatal(seeded) -> None:
     assert series[flag] == 1
     assert not [k for k in series if k[0] == "governance_performance_value"]
     assert value(series, "governance_sla_requests", model=MODEL, day=DAY.isoformat()) == 59
+
+
+def test_malformed_sla_evidence_is_flagged_and_the_key_logged(seeded, caplog) -> None:
+    store, _ = seeded
+    _record(store, mc.WITHIN_SLA, False, {**_sla_evidence(), "requests": "many"})
+    with caplog.at_level(logging.WARNING, logger=mc.__name__):
+        series = by_series(mc.collect_samples(store))
+    flag = (
+        "governance_metrics_unreadable_evidence",
+        frozenset({("model", MODEL), ("check", mc.WITHIN_SLA)}),
+    )
+    assert series[flag] == 1
+    assert not [k for k in series if k[0].startswith("governance_sla_")]
+    assert (
+        value(series, "governance_check_passed", model=MODEL, check=mc.WITHIN_SLA, version="") == 0
+    )
+    assert "'requests' must be an integer" in caplog.text
 
 
 def test_model_selection_and_unknown_models(seeded) -> None:
