@@ -331,3 +331,51 @@ def _outcome(text: str) -> list[str]:
             raise AssertionError("a ConfigError without a problem") from error
         return problems
     return []
+
+
+@pytest.mark.parametrize("url", ["docs.example.com/cards", "ftp://docs.example.com", "https://"])
+def test_documentation_base_url_must_be_an_http_url(url: str) -> None:
+    raw = _demo_raw()
+    raw["documentation_base_url"] = url
+    (problem,) = _problems(raw)
+    assert "documentation_base_url" in problem
+    assert "must be an http(s) URL like 'https://docs.example.com/model-cards'" in problem
+
+
+def test_documentation_base_url_loses_its_trailing_slash() -> None:
+    raw = _demo_raw()
+    raw["documentation_base_url"] = "https://docs.example.com/cards/"
+    config = parse_config(yaml.safe_dump(raw))
+    assert config.documentation_base_url == "https://docs.example.com/cards"
+
+
+def test_every_command_and_the_code_location_find_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from governance_pipelines.config import PACKAGED_DEMO_CONFIG, resolve_config_path
+
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level("WARNING"):
+        assert resolve_config_path() == PACKAGED_DEMO_CONFIG
+    assert "using the packaged demo" in caplog.text  # the one real fall-back says so
+
+    caplog.clear()
+    monkeypatch.setenv("GOVERNANCE_CONFIG", str(PACKAGED_DEMO_CONFIG))
+    with caplog.at_level("WARNING"):
+        assert resolve_config_path() == PACKAGED_DEMO_CONFIG
+    assert caplog.text == ""  # chosen, not fallen back to: no notice
+
+    monkeypatch.delenv("GOVERNANCE_CONFIG")
+    (tmp_path / "governance.yaml").write_text(PACKAGED_DEMO_CONFIG.read_text())
+    with caplog.at_level("WARNING"):
+        assert resolve_config_path() == Path("governance.yaml")
+    assert caplog.text == ""
+
+
+def test_config_validate_in_a_folder_without_a_file_reads_the_demo_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["config", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "credit_default" in result.output

@@ -34,7 +34,7 @@ _STATUSES = ("pending", "sending", "retry", "sent", "failed", "unconfigured")
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="Governance file, for --requeue-failed [default: GOVERNANCE_CONFIG, ./governance.yaml].",
+    help="Governance file, for --requeue-failed [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
 )
 @store_options
 def alerts(
@@ -86,11 +86,11 @@ REQUEUE_PERMISSION = "audit.read"
 def _authorize_requeue(store: GovernanceStore, user: str, config_path: str | None) -> None:
     """Resending alerts is an action on the audit trail: a declared person must ask for it,
     and a refusal is recorded like every other access decision."""
-    from governance_pipelines.config import ConfigError, config_path_or_demo, load_config
+    from governance_pipelines.config import ConfigError, load_config
     from governance_pipelines.security.rbac import authorize, record_access
 
     try:
-        config = load_config(config_path_or_demo(config_path))
+        config = load_config(config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     decision = authorize(config, user, REQUEUE_PERMISSION)

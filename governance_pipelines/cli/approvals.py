@@ -32,7 +32,7 @@ def _config_option(function: F) -> F:
         "--config",
         "config_path",
         type=click.Path(dir_okay=False),
-        help="The governance file [env GOVERNANCE_CONFIG; default ./governance.yaml].",
+        help="The governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
     )(function)
 
 

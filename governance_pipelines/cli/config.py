@@ -13,7 +13,7 @@ def config() -> None:
 @config.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 def validate(path: str | None) -> None:
-    """Validate PATH (default: GOVERNANCE_CONFIG or ./governance.yaml); exit 1 on errors."""
+    """Validate PATH (default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo); exit 1 on errors."""
     from governance_pipelines.config import ConfigError
     from governance_pipelines.development.declarations import load_checked_config
 

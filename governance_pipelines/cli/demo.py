@@ -41,14 +41,14 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
     """
     import logging
 
-    from governance_pipelines.config import ConfigError
-    from governance_pipelines.orchestration.demo import demo_config_path, run_demo
+    from governance_pipelines.config import ConfigError, resolve_config_path
+    from governance_pipelines.orchestration.demo import run_demo
     from governance_pipelines.store import StoreError
     from governance_pipelines.store.engine import StoreConfigurationError, display_url
 
     # The summary below reports alert delivery; per-run warnings would only repeat it.
     logging.getLogger("governance_pipelines").setLevel(logging.ERROR)
-    path = demo_config_path(config_path)
+    path = resolve_config_path(config_path)
     click.echo(f"governance demo: {path}")
     try:
         outcome = run_demo(path, home=home, url=database_url, traffic_days=days)

@@ -12,7 +12,7 @@ _CONFIG_OPTION = click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG or ./governance.yaml].",
+    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
 )
 
 

@@ -6,7 +6,6 @@ checks what no single key shows, `loading` finds and reads the file.
 
 from governance_pipelines.config.errors import ConfigError
 from governance_pipelines.config.loading import (
-    config_path_or_demo,
     expand_env,
     load_config,
     parse_config,
@@ -63,7 +62,6 @@ __all__ = [
     "TeamConfig",
     "TrainingConfig",
     "ValidationConfig",
-    "config_path_or_demo",
     "expand_env",
     "load_config",
     "parse_config",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -22,24 +23,27 @@ from governance_pipelines.config.schema import (
 
 
 def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The file to load: an explicit path, else `GOVERNANCE_CONFIG`, else ./governance.yaml."""
+    """The one way every command and the code location find their governance file.
+
+    An explicit path, else `GOVERNANCE_CONFIG`, else ./governance.yaml; in a folder with
+    none of these, the packaged demo (so `dagster dev` and `governance models` in a fresh
+    clone show what `governance demo` ran), and only then a notice says so. An explicit path
+    or GOVERNANCE_CONFIG is always honoured, and its absence is an error.
+    """
     if path is not None:
         return Path(path)
     env_path = os.environ.get("GOVERNANCE_CONFIG")
-    return Path(env_path) if env_path else DEFAULT_CONFIG_PATH
-
-
-def config_path_or_demo(path: str | os.PathLike[str] | None = None) -> Path:
-    """Like `resolve_config_path`, but a checkout with no governance.yaml gets the packaged demo.
-
-    Used where showing something beats failing: `governance demo` and the Dagster code
-    location (so `dagster dev` in a fresh clone shows the demo's assets). An explicit path or
-    GOVERNANCE_CONFIG is always honoured, and its absence is an error.
-    """
-    if path is not None or os.environ.get("GOVERNANCE_CONFIG"):
-        return resolve_config_path(path)
-    local = resolve_config_path()
-    return local if local.exists() else PACKAGED_DEMO_CONFIG
+    if env_path:
+        return Path(env_path)
+    if DEFAULT_CONFIG_PATH.exists():
+        return DEFAULT_CONFIG_PATH
+    logging.getLogger(__name__).warning(
+        "no governance.yaml in %s and GOVERNANCE_CONFIG is unset: using the packaged demo "
+        "models (%s); create governance.yaml or set GOVERNANCE_CONFIG for your own",
+        Path.cwd(),
+        PACKAGED_DEMO_CONFIG,
+    )
+    return PACKAGED_DEMO_CONFIG
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GovernanceConfig:

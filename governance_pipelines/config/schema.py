@@ -12,6 +12,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,7 +287,23 @@ class GovernanceConfig(_Strict):
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
     # A folder with model_card.html.j2 and/or model_card.md.j2 replacing the packaged ones.
     model_card_templates: str | None = None
+    # Where the rendered cards are published (the home's model_cards/ folder served as is):
+    # the UI then links each card to <base>/<model>/v<version>/model_card.html.
+    documentation_base_url: str | None = None
     models: list[ModelConfig] = Field(min_length=1)
+
+    @field_validator("documentation_base_url")
+    @classmethod
+    def _documentation_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(
+                f"documentation_base_url must be an http(s) URL like "
+                f"'https://docs.example.com/model-cards', not {value!r}"
+            )
+        return value.rstrip("/")
 
     def model(self, name: str) -> ModelConfig:
         for model in self.models:
