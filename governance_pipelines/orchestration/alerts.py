@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from governance_pipelines import check_names
-from governance_pipelines.alerting.outbox import deliver_pending, enqueue
+from governance_pipelines.alerting.delivery import deliver_pending
+from governance_pipelines.alerting.outbox import enqueue
 from governance_pipelines.alerting.policy import raise_and_deliver, run_failure_alerts
 from governance_pipelines.alerting.slack import DEFAULT_BASE_URL, SlackSettings
 from governance_pipelines.config import GovernanceConfig
@@ -103,7 +104,7 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
         context: dg.RunFailureSensorContext,
         governance_store: GovernanceStoreResource,
         slack: SlackAlertsResource,
-    ) -> None:
+    ) -> dg.SkipReason:
         store = governance_store.store
         run = context.dagster_run
         alerts = run_failure_alerts(
@@ -115,8 +116,15 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
             day=datetime.now(UTC).date(),
             link=f"{config.dagster_url.rstrip('/')}/runs/{run.run_id}",
         )
-        for alert in alerts:
-            enqueue(store, alert, actor=FAILURE_ACTOR)
-        deliver_pending(store, slack.settings(), actor=FAILURE_ACTOR)
+        outcomes = [enqueue(store, alert, actor=FAILURE_ACTOR) for alert in alerts]
+        queued = sum(outcome.status != "duplicate" for outcome in outcomes)
+        report = deliver_pending(store, slack.settings(), actor=FAILURE_ACTOR)
+        # The tick history shows this line: what the sensor did, not "0 runs requested".
+        return dg.SkipReason(
+            f"run {run.run_id[:8]} of {run.job_name} failed: {queued} new alert(s) for "
+            f"{len(alerts)} owner channel(s); {report.sent} sent, {report.retry_scheduled} to "
+            f"retry, {report.failed_permanently} failed"
+            + (f"; {report.notice}" if report.notice else "")
+        )
 
     return [governance_alerts_sensor, run_failure_alert_sensor]

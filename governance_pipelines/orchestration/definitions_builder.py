@@ -8,7 +8,12 @@ from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource, build_alert_sensors
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
+from governance_pipelines.orchestration.card_refresh import build_card_refresh_sensor
 from governance_pipelines.orchestration.daily_assets import daily_partitions
+from governance_pipelines.orchestration.handoff import (
+    HANDOFF_IO_MANAGER,
+    GovernanceHandoffIOManager,
+)
 from governance_pipelines.orchestration.model_development import build_model_development_definitions
 from governance_pipelines.orchestration.monitoring import build_monitoring_definitions
 from governance_pipelines.orchestration.nightly_audit import build_nightly_audit_definitions
@@ -26,6 +31,7 @@ def build_definitions(
 ) -> dg.Definitions:
     """All assets, checks, jobs, schedules and sensors for the models in `config`."""
     partitions = daily_partitions(config)
+    store = governance_store or GovernanceStoreResource()
     development = [
         factory(config, model)
         for model in config.models
@@ -56,9 +62,10 @@ def build_definitions(
         build_nightly_audit_definitions(config, partitions),
         dg.Definitions(
             jobs=[development_job],
-            sensors=build_alert_sensors(config),
+            sensors=[*build_alert_sensors(config), build_card_refresh_sensor(config)],
             resources={
-                "governance_store": governance_store or GovernanceStoreResource(),
+                "governance_store": store,
+                HANDOFF_IO_MANAGER: GovernanceHandoffIOManager(governance_store=store),
                 "slack": slack or _slack_from_environment(),
             },
         ),

@@ -26,7 +26,6 @@ from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
 from governance_pipelines.config import (
     GovernanceConfig,
     ModelConfig,
-    config_path_or_demo,
 )
 from governance_pipelines.development.declarations import load_checked_config
 from governance_pipelines.examples.demo_traffic import plan_for, simulate_model_traffic
@@ -36,7 +35,7 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
-from governance_pipelines.orchestration.model_development import review_version
+from governance_pipelines.orchestration.model_context import review_version
 from governance_pipelines.orchestration.nightly_audit import NIGHTLY_JOB
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.security.approvals import PromotionBlocked, approve, promote
@@ -102,11 +101,6 @@ class DemoOutcome:
     audit_events_verified: int
     audit_ok: bool
     monitoring: MonitoringOutcome | None = None
-
-
-def demo_config_path(explicit: str | None = None) -> Path:
-    """An explicit file, GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo."""
-    return config_path_or_demo(explicit)
 
 
 def run_demo(

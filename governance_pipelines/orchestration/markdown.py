@@ -6,6 +6,7 @@ dicts, dataclasses) and this module turns them into what the asset and check pag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,3 +58,18 @@ def profile_as_markdown(profiles: list[ColumnProfile]) -> str:
 
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
+
+
+_INLINE_IMAGE = re.compile(r"!\[([^\]]*)\]\(data:image/[^)]*\)")
+
+
+def card_for_ui(card_markdown: str, *, html_url: str | None) -> str:
+    """The model card as the asset page shows it: every section and figure the UI can render.
+
+    Inline PNG figures are data URIs of tens of kilobytes each, which the UI does not show
+    in metadata; each is named instead, with a link to the HTML card when one is published.
+    """
+    where = f"[the HTML card]({html_url})" if html_url else "the HTML card"
+    return _INLINE_IMAGE.sub(
+        lambda m: f"*Figure: {m.group(1) or 'plot'} (in {where}).*", card_markdown
+    )

@@ -15,29 +15,24 @@ import dagster as dg
 from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
 from governance_pipelines.development import specs
 from governance_pipelines.development.environment import capture_code_version
-from governance_pipelines.development.model_versions import (
-    read_artifact,
-    restore_trained_model,
-    save_artifact,
-    version_fingerprint,
-)
+from governance_pipelines.development.model_versions import save_artifact, version_fingerprint
 from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.development.snapshot import read_snapshot
 from governance_pipelines.development.training import train_model
-from governance_pipelines.development.version_checks import (
-    VERSION_CHECKS,
-    CheckOutcome,
-    VersionUnderReview,
-)
+from governance_pipelines.development.version_checks import VERSION_CHECKS, CheckOutcome
 from governance_pipelines.documentation.card_builder import build_card_inputs
+from governance_pipelines.documentation.card_inputs import ModelCardInputs
 from governance_pipelines.documentation.model_card import render_model_card
 from governance_pipelines.orchestration import naming
-from governance_pipelines.orchestration.markdown import markdown_table
-from governance_pipelines.orchestration.resources import GovernanceStoreResource
-from governance_pipelines.orchestration.training_data import (
-    materialized_snapshot_id,
+from governance_pipelines.orchestration.card_refresh import CARD_VERSION_TAG
+from governance_pipelines.orchestration.handoff import HANDOFF_IO_MANAGER
+from governance_pipelines.orchestration.markdown import card_for_ui, markdown_table
+from governance_pipelines.orchestration.model_context import (
     model_owners,
+    model_tags,
+    review_version,
 )
+from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.verdicts import check_verdict
 from governance_pipelines.security.promotion_state import approval_status, stage_timeline
 from governance_pipelines.store import GovernanceStore
@@ -50,7 +45,7 @@ def build_model_development_definitions(
     config: GovernanceConfig, model: ModelConfig
 ) -> dg.Definitions:
     owners = model_owners(config, model)
-    tags = {"governance/model": model.name, "governance/team": model.team}
+    tags = model_tags(model)
     version_key = naming.model_asset_key(model.name, naming.MODEL_VERSION)
     checks = [
         _version_check(model, version_key, name, evaluate, description)
@@ -73,23 +68,26 @@ def _version_asset(
 
     @dg.asset(
         key=version_key,
-        deps=[snapshot_key],
+        ins={"training_snapshot": dg.AssetIn(snapshot_key)},
         group_name=model.name,
         kinds={"scikit-learn"},
         owners=owners,
         tags=tags,
         code_version=TRAINING_CODE_VERSION,
+        io_manager_key=HANDOFF_IO_MANAGER,
     )
     def model_version(
-        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
-    ) -> dg.MaterializeResult:
+        context: dg.AssetExecutionContext,
+        governance_store: GovernanceStoreResource,
+        training_snapshot: str,
+    ) -> dg.MaterializeResult[int]:
         """An immutable model version trained on the validated snapshot, with its full
         reproducibility record (algorithm, params, features, split, metrics, code, environment).
 
         Unchanged inputs (snapshot, declared spec, code commit) reuse the registered version.
         """
         store = governance_store.store
-        snapshot = store.get_snapshot(materialized_snapshot_id(context, snapshot_key), model.name)
+        snapshot = store.get_snapshot(training_snapshot, model.name)
         frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
         spec = specs.training_spec(model, frame)
         code = capture_code_version()
@@ -135,56 +133,23 @@ def _card_asset(
 
     @dg.asset(
         key=naming.model_asset_key(model.name, naming.MODEL_CARD),
-        deps=[version_key],
+        ins={"model_version": dg.AssetIn(version_key)},
         group_name=model.name,
         kinds={"html"},
         owners=owners,
         tags=tags,
     )
     def model_card(
-        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetExecutionContext,
+        governance_store: GovernanceStoreResource,
+        model_version: int,
     ) -> dg.MaterializeResult:
         """The model card (HTML + Markdown) of the latest version: business rationale, algorithm,
         features, metrics, validation evidence, fairness, plots, lineage and approvals."""
         store = governance_store.store
-        version = materialized_version(context, version_key)
-        review = review_version(store, model, version)
-        snapshot = store.get_snapshot(RunRecord.from_dict(review.record).snapshot_id, model.name)
-        checks_evidence = [
-            {
-                "check": c.check_name,
-                "passed": c.passed,
-                "summary": c.summary,
-                "table": c.evidence.get("table", []),
-            }
-            for c in store.latest_check_results(model.name, version=version)
-        ]
-        status = approval_status(store, config, model.name, version)
-        timeline = [t for t in stage_timeline(store, model.name) if t.version == version]
-        inputs = build_card_inputs(
-            config,
-            model,
-            version=version,
-            frame=review.frame,
-            trained=review.trained,
-            snapshot=snapshot.__dict__,
-            check_results=checks_evidence,
-            approvals=[
-                {
-                    "user": a.user,
-                    "role": a.role,
-                    "decision": a.decision,
-                    "at": a.created_at.isoformat(),
-                    "note": a.note,
-                }
-                for a in (*status.approvals, *status.rejections)
-            ],
-            stage_history=[
-                {"stage": t.stage, "at": t.created_at.isoformat(), "by": t.user, "note": t.reason}
-                for t in timeline
-            ],
-            status=timeline[-1].stage if timeline else None,
-        )
+        # A decision on an older version refreshes that version's card (card_refresh.py).
+        version = _card_version(context.run.tags.get(CARD_VERSION_TAG), model_version)
+        inputs = _card_inputs(store, config, model, version)
         templates = config.model_card_templates
         card = render_model_card(
             inputs, template_dir=Path(expand_env(templates)) if templates else None
@@ -198,9 +163,16 @@ def _card_asset(
             version=version,
             payload={"path": str(written[0]), "gaps": card.gaps},
         )
+        html_url = (
+            f"{config.documentation_base_url}/{model.name}/v{version}/model_card.html"
+            if config.documentation_base_url
+            else None
+        )
         return dg.MaterializeResult(
             metadata={
                 "version": dg.MetadataValue.int(version),
+                "card": dg.MetadataValue.md(card_for_ui(card.markdown, html_url=html_url)),
+                **({"card_url": dg.MetadataValue.url(html_url)} if html_url else {}),
                 "html": dg.MetadataValue.path(str(written[0])),
                 "markdown": dg.MetadataValue.path(str(written[1])),
                 "documentation_gaps": dg.MetadataValue.int(len(card.gaps)),
@@ -211,9 +183,64 @@ def _card_asset(
     return model_card
 
 
+def _card_version(tagged: str | None, handed_off: int) -> int:
+    """The version named by the run's card-version tag, else the one this run handed on."""
+    if tagged is None:
+        return handed_off
+    if not tagged.isdecimal() or int(tagged) < 1:
+        raise dg.Failure(
+            f"run tag {CARD_VERSION_TAG}={tagged!r} is not a version number; "
+            "use a registered version such as 1, or remove the tag"
+        )
+    return int(tagged)
+
+
+def _card_inputs(
+    store: GovernanceStore, config: GovernanceConfig, model: ModelConfig, version: int
+) -> ModelCardInputs:
+    """The version as reviewed, with the gates it met and the decisions governance took on it."""
+    review = review_version(store, model, version)
+    snapshot = store.get_snapshot(RunRecord.from_dict(review.record).snapshot_id, model.name)
+    checks_evidence = [
+        {
+            "check": c.check_name,
+            "passed": c.passed,
+            "summary": c.summary,
+            "table": c.evidence.get("table", []),
+        }
+        for c in store.latest_check_results(model.name, version=version)
+    ]
+    status = approval_status(store, config, model.name, version)
+    timeline = [t for t in stage_timeline(store, model.name) if t.version == version]
+    return build_card_inputs(
+        config,
+        model,
+        version=version,
+        frame=review.frame,
+        trained=review.trained,
+        snapshot=snapshot.__dict__,
+        check_results=checks_evidence,
+        approvals=[
+            {
+                "user": a.user,
+                "role": a.role,
+                "decision": a.decision,
+                "at": a.created_at.isoformat(),
+                "note": a.note,
+            }
+            for a in (*status.approvals, *status.rejections)
+        ],
+        stage_history=[
+            {"stage": t.stage, "at": t.created_at.isoformat(), "by": t.user, "note": t.reason}
+            for t in timeline
+        ],
+        status=timeline[-1].stage if timeline else None,
+    )
+
+
 def _version_result(
     version: int, stored: Mapping[str, Any], artifact_path: str, *, created: bool
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[int]:
     record = RunRecord.from_dict(stored)
     metrics = {
         f"metric/{name}": dg.MetadataValue.float(float(value))
@@ -221,6 +248,7 @@ def _version_result(
         if isinstance(value, int | float)
     }
     return dg.MaterializeResult(
+        value=version,
         metadata={
             "version": dg.MetadataValue.int(version),
             "new_version": created,
@@ -248,10 +276,12 @@ def _version_check(
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=version_key, name=name, blocking=True, description=description)
     def _check(
-        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetCheckExecutionContext,
+        governance_store: GovernanceStoreResource,
+        model_version: int,
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        version = materialized_version(context, version_key)
+        version = model_version
         outcome: CheckOutcome = evaluate(review_version(store, model, version))
         metadata = {
             "version": dg.MetadataValue.int(version),
@@ -272,24 +302,3 @@ def _version_check(
         )
 
     return _check
-
-
-def materialized_version(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, version_key: dg.AssetKey
-) -> int:
-    event = context.instance.get_latest_materialization_event(version_key)
-    if event is None or event.asset_materialization is None:
-        raise dg.Failure(
-            f"{version_key.to_user_string()} has never been materialized; materialize it first"
-        )
-    return int(event.asset_materialization.metadata["version"].value)
-
-
-def review_version(store: GovernanceStore, model: ModelConfig, version: int) -> VersionUnderReview:
-    registered = store.get_model_version(model.name, version)
-    snapshot = store.get_snapshot(registered.snapshot_id, model.name)
-    frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
-    trained = restore_trained_model(
-        frame, registered.record, read_artifact(registered.artifact_path)
-    )
-    return VersionUnderReview(model=model, frame=frame, trained=trained)

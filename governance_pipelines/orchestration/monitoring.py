@@ -41,12 +41,12 @@ from governance_pipelines.orchestration.daily_assets import (
     no_traffic,
 )
 from governance_pipelines.orchestration.markdown import bar_chart, markdown_table
-from governance_pipelines.orchestration.model_development import (
-    materialized_version,
+from governance_pipelines.orchestration.model_context import (
+    model_owners,
+    model_tags,
     review_version,
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
-from governance_pipelines.orchestration.training_data import model_owners
 from governance_pipelines.reporting import clauses
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
@@ -58,7 +58,7 @@ def build_monitoring_definitions(
     common = {
         "group_name": model.name,
         "owners": model_owners(config, model),
-        "tags": {"governance/model": model.name, "governance/team": model.team},
+        "tags": model_tags(model),
     }
     daily = [daily_asset(spec, model, partitions, common) for spec in DAILY_ASSETS]
     return dg.Definitions(assets=[*daily, _reference_profile_asset(model, common)])
@@ -69,19 +69,21 @@ def _reference_profile_asset(model: ModelConfig, common: dict[str, Any]) -> dg.A
 
     @dg.asset(
         key=naming.model_asset_key(model.name, naming.REFERENCE_PROFILE),
-        deps=[version_key],
+        ins={"model_version": dg.AssetIn(version_key)},
         kinds={"numpy"},
         code_version=MONITORING_CODE_VERSION,
         **common,
     )
     def reference_profile(
-        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetExecutionContext,
+        governance_store: GovernanceStoreResource,
+        model_version: int,
     ) -> dg.MaterializeResult:
         """Reference statistics (sorted values, category counts) of the latest version's training
         rows and of its predictions on them, computed once per version so that daily drift never
         rescans the training data."""
         store = governance_store.store
-        version = materialized_version(context, version_key)
+        version = model_version
         review = review_version(store, model, version)
         frame = reference_frame(review.frame, review.trained)
         profile = ReferenceProfile.from_frame(

@@ -11,14 +11,17 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from governance_pipelines import check_names
-from governance_pipelines.alerting.outbox import Alert, deliver_pending, enqueue
+from governance_pipelines.alerting.delivery import deliver_pending
+from governance_pipelines.alerting.outbox import Alert, enqueue
 from governance_pipelines.compliance.checkpoint_writer import anchor_chain
-from governance_pipelines.compliance.integrity import verify_store
+from governance_pipelines.compliance.integrity import IntegrityReport, verify_store
 from governance_pipelines.compliance.nightly_summary import nightly_summary
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource
+from governance_pipelines.orchestration.daily_assets import daily_check_spec
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.store import GovernanceStore
 
 NIGHTLY_JOB = "nightly_audit_job"
 DAILY_ASSETS = (
@@ -61,11 +64,12 @@ def _nightly_audit_asset(
         group_name=naming.GOVERNANCE_GROUP,
         kinds={"sql"},
         check_specs=[
-            dg.AssetCheckSpec(
+            daily_check_spec(
                 check_names.NIGHTLY_AUDIT_PASSED,
-                asset=audit_key,
-                description="The audit chain, every governed record's binding, every sealed day of "
-                "the inference log, every snapshot and every model artifact re-verified intact.",
+                audit_key,
+                "The audit chain, every governed record's binding, every sealed day of the "
+                "inference log, every snapshot and every model artifact re-verified intact.",
+                partitions,
             )
         ],
     )
@@ -78,67 +82,83 @@ def _nightly_audit_asset(
         audit chain, snapshot files and model artifacts; posted to Slack."""
         store = governance_store.store
         day = date.fromisoformat(context.partition_key)
+        actor = naming.run_actor(context)
         integrity = verify_store(store)
-        anchored = anchor_chain(store, verified=integrity.passed, actor=naming.run_actor(context))
+        anchored = anchor_chain(store, verified=integrity.passed, actor=actor)
         passed = integrity.passed and anchored.ok
         summary = nightly_summary(store, config, day, f"{integrity.summary}; {anchored.text}")
         store.record_event(
-            actor=naming.run_actor(context),
+            actor=actor,
             action="audit.nightly_completed",
             payload={"day": day.isoformat(), "passed": passed, "summary": summary},
         )
-        channels = (
-            {config.schedules.audit_channel}
-            if config.schedules.audit_channel
-            else {config.channel_for(m) for m in config.models}
-        )
-        for channel in sorted(c for c in channels if c):
-            enqueue(
-                store,
-                Alert(
-                    model_name=naming.GOVERNANCE_GROUP,
-                    kind="audit_summary",
-                    severity="INFO" if passed else "ERROR",
-                    day=day,
-                    breached=summary,
-                    subject=channel,
-                    url=f"{config.dagster_url.rstrip('/')}/assets/governance/{naming.NIGHTLY_AUDIT}",
-                    channel=channel,
-                ),
-                actor=naming.run_actor(context),
-            )
-        delivery = deliver_pending(store, slack.settings(), actor=naming.run_actor(context))
-        if delivery.notice:
-            context.log.warning(delivery.notice)
-        problems = dg.MetadataValue.md(
-            "\n".join(f"- {p}" for p in integrity.problems[:50]) or "none"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "summary": dg.MetadataValue.md(summary),
-                "audit_events": dg.MetadataValue.int(integrity.chain_events),
-                "records_verified": dg.MetadataValue.int(integrity.records_checked),
-                "inference_seals_verified": dg.MetadataValue.int(integrity.seals_checked),
-                "snapshots_verified": dg.MetadataValue.int(integrity.snapshots_checked),
-                "artifacts_verified": dg.MetadataValue.int(integrity.artifacts_checked),
-                "problems": problems,
-                "checkpoint": anchored.text,
-                "slack": delivery.notice or f"{delivery.sent} message(s) sent",
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=check_names.NIGHTLY_AUDIT_PASSED,
-                    passed=passed,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "summary": f"{integrity.summary}; {anchored.text}",
-                        "problems": problems,
-                    },
-                )
-            ],
-        )
+        slack_outcome = _post_summary(store, config, day, summary, passed, slack, actor)
+        context.log.info(f"audit summary: {slack_outcome}")
+        return _audit_result(integrity, anchored.text, summary, passed, slack_outcome)
 
     return nightly_audit
+
+
+def _post_summary(
+    store: GovernanceStore,
+    config: GovernanceConfig,
+    day: date,
+    summary: str,
+    passed: bool,
+    slack: SlackAlertsResource,
+    actor: str,
+) -> str:
+    """Queue the summary for the audit channel (or every model's channel) and deliver it;
+    the outbox keeps it when Slack is down, so the nightly run never loses the summary."""
+    channels = (
+        {config.schedules.audit_channel}
+        if config.schedules.audit_channel
+        else {config.channel_for(m) for m in config.models}
+    )
+    for channel in sorted(c for c in channels if c):
+        enqueue(
+            store,
+            Alert(
+                model_name=naming.GOVERNANCE_GROUP,
+                kind="audit_summary",
+                severity="INFO" if passed else "ERROR",
+                day=day,
+                breached=summary,
+                subject=channel,
+                url=f"{config.dagster_url.rstrip('/')}/assets/governance/{naming.NIGHTLY_AUDIT}",
+                channel=channel,
+            ),
+            actor=actor,
+        )
+    delivery = deliver_pending(store, slack.settings(), actor=actor)
+    return delivery.notice or f"{delivery.sent} message(s) sent"
+
+
+def _audit_result(
+    integrity: IntegrityReport, checkpoint: str, summary: str, passed: bool, slack_outcome: str
+) -> dg.MaterializeResult:
+    problems = dg.MetadataValue.md("\n".join(f"- {p}" for p in integrity.problems[:50]) or "none")
+    return dg.MaterializeResult(
+        metadata={
+            "summary": dg.MetadataValue.md(summary),
+            "audit_events": dg.MetadataValue.int(integrity.chain_events),
+            "records_verified": dg.MetadataValue.int(integrity.records_checked),
+            "inference_seals_verified": dg.MetadataValue.int(integrity.seals_checked),
+            "snapshots_verified": dg.MetadataValue.int(integrity.snapshots_checked),
+            "artifacts_verified": dg.MetadataValue.int(integrity.artifacts_checked),
+            "problems": problems,
+            "checkpoint": checkpoint,
+            "slack": slack_outcome,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=check_names.NIGHTLY_AUDIT_PASSED,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"summary": f"{integrity.summary}; {checkpoint}", "problems": problems},
+            )
+        ],
+    )
 
 
 def _nightly_schedule(config: GovernanceConfig) -> dg.ScheduleDefinition:

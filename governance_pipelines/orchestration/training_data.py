@@ -30,7 +30,9 @@ from governance_pipelines.development.validation import (
     violations_as_records,
 )
 from governance_pipelines.orchestration import naming
+from governance_pipelines.orchestration.handoff import HANDOFF_IO_MANAGER
 from governance_pipelines.orchestration.markdown import markdown_table, profile_as_markdown
+from governance_pipelines.orchestration.model_context import model_owners, model_tags
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.verdicts import check_verdict
 from governance_pipelines.store import GovernanceStore
@@ -41,7 +43,7 @@ SNAPSHOT_CODE_VERSION = "1"
 def build_training_data_definitions(config: GovernanceConfig, model: ModelConfig) -> dg.Definitions:
     """The data-governance assets and checks of one declared model."""
     owners = model_owners(config, model)
-    tags = {"governance/model": model.name, "governance/team": model.team}
+    tags = model_tags(model)
     source_kind = "sql" if isinstance(model.data.source, SqlSource) else model.data.source.kind
     training_data = dg.AssetSpec(
         key=naming.model_asset_key(model.name, naming.TRAINING_DATA),
@@ -72,10 +74,11 @@ def _snapshot_asset(
         owners=owners,
         tags=tags,
         code_version=SNAPSHOT_CODE_VERSION,
+        io_manager_key=HANDOFF_IO_MANAGER,
     )
     def training_snapshot(
         context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
-    ) -> dg.MaterializeResult:
+    ) -> dg.MaterializeResult[str]:
         """An immutable, content-addressed snapshot of the training data (parquet + sha256).
 
         Its data version is the file's sha256, so every downstream record names exactly
@@ -108,6 +111,7 @@ def _snapshot_asset(
             f"snapshot {manifest.snapshot_id[:12]} ({'new' if created else 'unchanged data, reused'})"
         )
         return dg.MaterializeResult(
+            value=manifest.snapshot_id,
             metadata={
                 "snapshot_id": manifest.snapshot_id,
                 "path": dg.MetadataValue.path(manifest.path),
@@ -125,21 +129,21 @@ def _snapshot_asset(
 
 
 def _integrity_check(
-    model: ModelConfig, training_snapshot: dg.AssetsDefinition
+    model: ModelConfig, snapshot_asset: dg.AssetsDefinition
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=training_snapshot,
+        asset=snapshot_asset,
         name=check_names.SNAPSHOT_INTEGRITY,
         blocking=True,
         description="The snapshot file still hashes to its recorded sha256 (not altered since written).",
     )
     def snapshot_integrity(
-        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetCheckExecutionContext,
+        governance_store: GovernanceStoreResource,
+        training_snapshot: str,
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(
-            materialized_snapshot_id(context, training_snapshot.key), model.name
-        )
+        snapshot = store.get_snapshot(training_snapshot, model.name)
         intact = verify_snapshot(snapshot.path, snapshot.snapshot_id)
         summary = (
             "file hash matches the snapshot id"
@@ -162,21 +166,21 @@ def _integrity_check(
 
 
 def _schema_check(
-    model: ModelConfig, training_snapshot: dg.AssetsDefinition
+    model: ModelConfig, snapshot_asset: dg.AssetsDefinition
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=training_snapshot,
+        asset=snapshot_asset,
         name=check_names.SNAPSHOT_SCHEMA_VALID,
         blocking=True,
         description="The snapshot satisfies the pandera schema declared in governance.yaml (data.columns).",
     )
     def snapshot_schema_valid(
-        context: dg.AssetCheckExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetCheckExecutionContext,
+        governance_store: GovernanceStoreResource,
+        training_snapshot: str,
     ) -> dg.AssetCheckResult:
         store = governance_store.store
-        snapshot = store.get_snapshot(
-            materialized_snapshot_id(context, training_snapshot.key), model.name
-        )
+        snapshot = store.get_snapshot(training_snapshot, model.name)
         try:
             frame = read_snapshot(snapshot.path, snapshot.snapshot_id)
         except SnapshotError as error:
@@ -210,7 +214,7 @@ def _schema_check(
 
 def _profile_asset(
     model: ModelConfig,
-    training_snapshot: dg.AssetsDefinition,
+    snapshot_asset: dg.AssetsDefinition,
     owners: list[str],
     tags: dict[str, str],
 ) -> dg.AssetsDefinition:
@@ -218,20 +222,20 @@ def _profile_asset(
 
     @dg.asset(
         key=key(naming.TRAINING_DATA_PROFILE),
-        deps=[training_snapshot],
+        ins={"training_snapshot": dg.AssetIn(snapshot_asset.key)},
         group_name=model.name,
         kinds={"pandas"},
         owners=owners,
         tags=tags,
     )
     def training_data_profile(
-        context: dg.AssetExecutionContext, governance_store: GovernanceStoreResource
+        context: dg.AssetExecutionContext,
+        governance_store: GovernanceStoreResource,
+        training_snapshot: str,
     ) -> dg.MaterializeResult:
         """Per-column statistics of the validated snapshot, for reviewers and model cards."""
         store = governance_store.store
-        snapshot = store.get_snapshot(
-            materialized_snapshot_id(context, training_snapshot.key), model.name
-        )
+        snapshot = store.get_snapshot(training_snapshot, model.name)
         profiles = profile_frame(read_snapshot(snapshot.path, snapshot.snapshot_id))
         path = Path(snapshot.path).with_suffix(".profile.json")
         if not path.exists():
@@ -284,25 +288,5 @@ def _column_schema(model: ModelConfig, dtypes: dict[str, str]) -> dg.TableSchema
     return dg.TableSchema(columns=columns)
 
 
-def model_owners(config: GovernanceConfig, model: ModelConfig) -> list[str]:
-    owner = config.person(model.owner)
-    owners = [f"team:{model.team}"]
-    if owner is not None and owner.email:
-        owners.insert(0, owner.email)
-    return owners
-
-
 def _snapshot_folder(store: GovernanceStore, model: ModelConfig) -> Path:
     return store.home / "snapshots" / model.name
-
-
-def materialized_snapshot_id(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, snapshot_key: dg.AssetKey
-) -> str:
-    """The snapshot the latest materialization produced (its data version), not merely the newest row."""
-    event = context.instance.get_latest_materialization_event(snapshot_key)
-    if event is None or event.asset_materialization is None:
-        raise dg.Failure(
-            f"{snapshot_key.to_user_string()} has never been materialized; materialize it first"
-        )
-    return str(event.asset_materialization.metadata["snapshot_id"].value)

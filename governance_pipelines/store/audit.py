@@ -286,3 +286,16 @@ def latest_event(connection: sa.Connection, action: str, *, after: int = 0) -> A
         .limit(1)
     ).first()
     return None if row is None else _to_event(row)
+
+
+def events_after(
+    connection: sa.Connection, after: int, actions: Iterable[str], *, limit: int = 500
+) -> list[AuditEvent]:
+    """Events of the given actions after event #`after`, oldest first (a sensor's next page)."""
+    rows = connection.execute(
+        sa.select(audit_log)
+        .where(audit_log.c.seq > after, audit_log.c.action.in_(list(actions)))
+        .order_by(audit_log.c.seq)
+        .limit(limit)
+    ).all()
+    return [_to_event(row) for row in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -302,6 +302,12 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
     def verify_audit_chain(self) -> audit.ChainVerification:
         with self.reading() as connection:
             return audit.verify_chain(connection)
+
+    def events_after(
+        self, after: int, actions: Iterable[str], *, limit: int = 500
+    ) -> list[audit.AuditEvent]:
+        with self.engine.connect() as connection:
+            return audit.events_after(connection, after, actions, limit=limit)
 
     def recent_events(
         self, *, model_name: str | None = None, action: str | None = None, limit: int = 20

@@ -241,3 +241,24 @@ def test_user_templates_replace_the_packaged_card(
     assert (
         "<html" in (folder / "model_card.html").read_text()
     )  # no HTML override: packaged template
+
+
+def test_the_card_is_readable_on_the_asset_page_and_links_to_its_published_copy(
+    resource: GovernanceStoreResource,
+) -> None:
+    config = _config().model_copy(
+        update={"documentation_base_url": "https://docs.example.com/cards"}
+    )
+    with dg.instance_for_test() as instance:
+        result = _run(config, resource, instance)
+    (card,) = [e for e in result.get_asset_materialization_events() if e.asset_key == CARD]
+    metadata = card.step_materialization_data.materialization.metadata
+    shown = metadata["card"].value
+    assert isinstance(shown, str)
+    assert "applicants" in shown
+    assert "Ranks applicants by risk." in shown  # the business context section
+    assert "data:image" not in shown  # figures are named and linked, not inlined
+    assert "*Figure:" in shown
+    url = "https://docs.example.com/cards/applicants/v1/model_card.html"
+    assert f"[the HTML card]({url})" in shown
+    assert metadata["card_url"].value == url

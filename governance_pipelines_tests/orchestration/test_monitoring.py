@@ -25,7 +25,7 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
-from governance_pipelines.orchestration.model_development import review_version
+from governance_pipelines.orchestration.model_context import review_version
 from governance_pipelines.orchestration.nightly_audit import NIGHTLY_JOB, nightly_run_requests
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.store import GovernanceStore
@@ -278,7 +278,11 @@ def test_run_failure_sensor_alerts_the_model_owner(monitored: dict) -> None:
                 "slack": SlackAlertsResource(token=TOKEN, base_url=slack_api.base_url),
             },
         ) as context:
-            sensor(context.for_run_failure())
+            reason = sensor(context.for_run_failure())
+        assert isinstance(reason, dg.SkipReason)
+        assert f"run {failed.run_id[:8]}" in (reason.skip_message or "")
+        assert "1 new alert(s)" in (reason.skip_message or "")
+        assert "1 sent" in (reason.skip_message or "")
         (message,) = slack_api.messages
         assert "failed" in message.text
         assert failed.run_id[:8] in message.text
@@ -315,3 +319,24 @@ def test_schedule_is_registered_with_the_configured_timezone(monitored: dict) ->
     )
     requests = schedule(context)
     assert [r.partition_key for r in requests] == ["2026-03-04", "2026-03-01"]
+
+
+def test_each_daily_verdict_is_recorded_against_its_day(monitored: dict) -> None:
+    """Pins Dagster's (preview) partition-scoped checks: the check history names the day of
+    every verdict — drifted days failed, normal days passed — with no Skipped twins."""
+    instance: dg.DagsterInstance = monitored["instance"]
+    drift = dg.AssetCheckKey(
+        dg.AssetKey(["applicants", "drift_report"]), "drift_report_no_dataset_drift"
+    )
+    history = instance.event_log_storage.get_asset_check_execution_history(drift, limit=50)
+    by_day = {record.partition: record.status.value for record in history}
+    assert by_day == {
+        DAYS[0]: "SUCCEEDED",
+        DAYS[1]: "SUCCEEDED",
+        DAYS[2]: "FAILED",
+        DAYS[3]: "FAILED",
+    }
+    assert len(history) == len(DAYS)  # one verdict per night, nothing skipped
+    audit = dg.AssetCheckKey(dg.AssetKey(["governance", "nightly_audit"]), "nightly_audit_passed")
+    audits = instance.event_log_storage.get_asset_check_execution_history(audit, limit=50)
+    assert sorted(record.partition for record in audits) == DAYS

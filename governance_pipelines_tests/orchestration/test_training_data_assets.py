@@ -13,6 +13,10 @@ import pytest
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.development.validation import build_schema, column_rules
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
+from governance_pipelines.orchestration.handoff import (
+    HANDOFF_IO_MANAGER,
+    GovernanceHandoffIOManager,
+)
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.orchestration.training_data import build_training_data_definitions
 from governance_pipelines.store import GovernanceStore
@@ -31,8 +35,15 @@ def _data_governance_job(
     return dg.Definitions.merge(
         model_defs,
         build_audit_trail_definitions(after=[SNAPSHOT, PROFILE]),
-        dg.Definitions(resources={"governance_store": resource}),
+        dg.Definitions(resources=_resources(resource)),
     ).resolve_implicit_global_asset_job_def()
+
+
+def _resources(resource: GovernanceStoreResource) -> dict[str, object]:
+    return {
+        "governance_store": resource,
+        HANDOFF_IO_MANAGER: GovernanceHandoffIOManager(governance_store=resource),
+    }
 
 
 def _run(config: GovernanceConfig, instance: dg.DagsterInstance, resource: GovernanceStoreResource):
@@ -195,7 +206,7 @@ def test_materialize_api_runs_selected_assets(
             [*model_defs.assets, *model_defs.asset_checks],
             selection=[SNAPSHOT],
             instance=instance,
-            resources={"governance_store": resource},
+            resources=_resources(resource),
         )
         assert result.success
         assert {e.check_name for e in result.get_asset_check_evaluations()} == {
