@@ -25,3 +25,10 @@ NO_DATASET_DRIFT = "drift_report_no_dataset_drift"
 PERFORMANCE_WITHIN_TOLERANCE = "model_performance_within_tolerance"
 WITHIN_SLA = "sla_report_within_sla"
 NIGHTLY_AUDIT_PASSED = "nightly_audit_passed"
+DAILY_CHECKS = (
+    INFERENCE_ROWS_VALID,
+    NO_DATASET_DRIFT,
+    PERFORMANCE_WITHIN_TOLERANCE,
+    WITHIN_SLA,
+    NIGHTLY_AUDIT_PASSED,
+)

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from governance_pipelines import check_names
 from governance_pipelines.config import GovernanceConfig, ModelConfig, expand_env
 from governance_pipelines.development import specs
 from governance_pipelines.development.environment import capture_code_version
@@ -209,6 +210,9 @@ def _card_inputs(
             "table": c.evidence.get("table", []),
         }
         for c in store.latest_check_results(model.name, version=version)
+        # The card documents the release evidence; a day's monitoring verdict is not part of
+        # it (and would make the card depend on when it was last re-rendered).
+        if c.check_name not in check_names.DAILY_CHECKS
     ]
     status = approval_status(store, config, model.name, version)
     timeline = [t for t in stage_timeline(store, model.name) if t.version == version]

@@ -340,3 +340,20 @@ def test_each_daily_verdict_is_recorded_against_its_day(monitored: dict) -> None
     audit = dg.AssetCheckKey(dg.AssetKey(["governance", "nightly_audit"]), "nightly_audit_passed")
     audits = instance.event_log_storage.get_asset_check_execution_history(audit, limit=50)
     assert sorted(record.partition for record in audits) == DAYS
+
+
+def test_a_card_re_rendered_after_monitoring_documents_the_release_evidence_only(
+    monitored: dict,
+) -> None:
+    definitions: dg.Definitions = monitored["definitions"]
+    card = dg.AssetKey(["applicants", "model_card"])
+    result = dg.materialize(
+        list(definitions.assets or []),  # type: ignore[arg-type]
+        selection=[card],
+        instance=monitored["instance"],
+        resources=dict(definitions.resources),
+    )
+    assert result.success
+    text = (Path(monitored["home"]) / "model_cards/applicants/v1/model_card.md").read_text()
+    assert "model_version_fair" in text
+    assert "drift_report_no_dataset_drift" not in text  # drifted days are not release evidence
