@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -352,8 +353,11 @@ def test_documentation_base_url_loses_its_trailing_slash() -> None:
 def test_every_command_and_the_code_location_find_the_same_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from governance_pipelines.config import PACKAGED_DEMO_CONFIG, resolve_config_path
+    from governance_pipelines.config import PACKAGED_DEMO_CONFIG, loading, resolve_config_path
 
+    # Another test's logging set-up (Dagster's) may have disabled or raised this logger.
+    monkeypatch.setattr(logging.getLogger(loading.__name__), "disabled", False)
+    caplog.set_level("WARNING", logger=loading.__name__)
     monkeypatch.chdir(tmp_path)
     with caplog.at_level("WARNING"):
         assert resolve_config_path() == PACKAGED_DEMO_CONFIG

@@ -93,7 +93,10 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
             context.log.warning(
                 "Slack is not configured (set SLACK_BOT_TOKEN): alerts are recorded, not sent"
             )
-        return dg.SkipReason(f"{len(results)} new check results, {raised} new alerts; {delivery}")
+        # The tick's logs and its skip reason both say what the tick did.
+        done = f"{len(results)} new check results, {raised} new alerts; {delivery}"
+        context.log.info(done)
+        return dg.SkipReason(done)
 
     @dg.run_failure_sensor(
         name="run_failure_alert_sensor",
@@ -119,12 +122,14 @@ def build_alert_sensors(config: GovernanceConfig) -> list[dg.SensorDefinition]:
         outcomes = [enqueue(store, alert, actor=FAILURE_ACTOR) for alert in alerts]
         queued = sum(outcome.status != "duplicate" for outcome in outcomes)
         report = deliver_pending(store, slack.settings(), actor=FAILURE_ACTOR)
-        # The tick history shows this line: what the sensor did, not "0 runs requested".
-        return dg.SkipReason(
+        # The tick's logs and its skip reason both say what the tick did.
+        done = (
             f"run {run.run_id[:8]} of {run.job_name} failed: {queued} new alert(s) for "
             f"{len(alerts)} owner channel(s); {report.sent} sent, {report.retry_scheduled} to "
             f"retry, {report.failed_permanently} failed"
             + (f"; {report.notice}" if report.notice else "")
         )
+        context.log.info(done)
+        return dg.SkipReason(done)
 
     return [governance_alerts_sensor, run_failure_alert_sensor]

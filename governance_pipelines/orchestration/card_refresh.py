@@ -41,7 +41,9 @@ def build_card_refresh_sensor(config: GovernanceConfig) -> dg.SensorDefinition:
         cursor = int(context.cursor or 0)
         events = governance_store.store.events_after(cursor, DECISION_ACTIONS)
         if not events:
-            return dg.SkipReason(f"no approval or stage change after audit event #{cursor}")
+            nothing = f"no approval or stage change after audit event #{cursor}"
+            context.log.info(nothing)
+            return dg.SkipReason(nothing)
         touched = {
             (event.model_name, event.version): event.seq
             for event in events
