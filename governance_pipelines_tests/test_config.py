@@ -383,3 +383,19 @@ def test_config_validate_in_a_folder_without_a_file_reads_the_demo_config(
     result = CliRunner().invoke(main, ["config", "validate"])
     assert result.exit_code == 0, result.output
     assert "credit_default" in result.output
+
+
+def test_after_the_demo_its_copy_in_the_governance_home_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from governance_pipelines.config import PACKAGED_DEMO_CONFIG, loading, resolve_config_path
+
+    monkeypatch.setattr(logging.getLogger(loading.__name__), "disabled", False)
+    caplog.set_level("WARNING", logger=loading.__name__)
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "elsewhere"
+    home.mkdir()
+    (home / "governance.yaml").write_text(PACKAGED_DEMO_CONFIG.read_text())
+    monkeypatch.setenv("GOVERNANCE_HOME", str(home))
+    assert resolve_config_path() == home / "governance.yaml"
+    assert "using the demo's" in caplog.text

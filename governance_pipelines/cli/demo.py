@@ -81,7 +81,8 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
     click.echo(f"  Dagster instance:  {outcome.dagster_home} (run {outcome.run_id})")
     click.echo(
         f"Browse it: DAGSTER_HOME={outcome.dagster_home} GOVERNANCE_HOME={outcome.home} "
-        f"GOVERNANCE_CONFIG={outcome.config_path} dagster dev -m governance_pipelines.definitions"
+        f"GOVERNANCE_CONFIG={outcome.config_path} "
+        f"dagster dev -w {outcome.home / 'workspace.yaml'}"
     )
     click.echo(
         "Audit it:  governance audit verify && governance models && governance history credit_default"

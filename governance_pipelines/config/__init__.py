@@ -13,6 +13,7 @@ from governance_pipelines.config.loading import (
 )
 from governance_pipelines.config.schema import (
     DEFAULT_CONFIG_PATH,
+    DEMO_CONFIG_COPY,
     PACKAGED_DEMO_CONFIG,
     AbTestConfig,
     ColumnSchema,
@@ -39,6 +40,7 @@ from governance_pipelines.config.schema import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEMO_CONFIG_COPY",
     "PACKAGED_DEMO_CONFIG",
     "AbTestConfig",
     "ColumnSchema",

@@ -15,6 +15,7 @@ from governance_pipelines.config.errors import ConfigError, _describe
 from governance_pipelines.config.references import cross_reference_problems
 from governance_pipelines.config.schema import (
     DEFAULT_CONFIG_PATH,
+    DEMO_CONFIG_COPY,
     PACKAGED_DEMO_CONFIG,
     GovernanceConfig,
 )
@@ -26,8 +27,9 @@ def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The one way every command and the code location find their governance file.
 
     An explicit path, else `GOVERNANCE_CONFIG`, else ./governance.yaml; in a folder with
-    none of these, the packaged demo (so `dagster dev` and `governance models` in a fresh
-    clone show what `governance demo` ran), and only then a notice says so. An explicit path
+    none of these, the copy `governance demo` wrote to the governance home, else the
+    packaged demo (so `dagster dev` and `governance models` after the demo show what it
+    ran), and only then a notice says so. An explicit path
     or GOVERNANCE_CONFIG is always honoured, and its absence is an error.
     """
     if path is not None:
@@ -37,6 +39,14 @@ def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
         return Path(env_path)
     if DEFAULT_CONFIG_PATH.exists():
         return DEFAULT_CONFIG_PATH
+    demo_copy = Path(os.environ.get("GOVERNANCE_HOME") or ".governance") / DEMO_CONFIG_COPY
+    if demo_copy.exists():
+        logging.getLogger(__name__).warning(
+            "no governance.yaml in %s and GOVERNANCE_CONFIG is unset: using the demo's %s",
+            Path.cwd(),
+            demo_copy,
+        )
+        return demo_copy
     logging.getLogger(__name__).warning(
         "no governance.yaml in %s and GOVERNANCE_CONFIG is unset: using the packaged demo "
         "models (%s); create governance.yaml or set GOVERNANCE_CONFIG for your own",

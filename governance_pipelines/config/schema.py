@@ -22,6 +22,8 @@ from governance_pipelines.security.permissions import DEFAULT_ROLES
 
 DEFAULT_CONFIG_PATH = Path("governance.yaml")
 PACKAGED_DEMO_CONFIG = Path(__file__).parent.parent / "examples" / "governance.yaml"
+# `governance demo` writes the config it ran under this name in the governance home.
+DEMO_CONFIG_COPY = "governance.yaml"
 
 
 class _Strict(BaseModel):

@@ -35,6 +35,12 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
+from governance_pipelines.orchestration.demo_setup import (
+    DEMO_RUN_TAGS,
+    monitoring_window,
+    prepare_dagster_home,
+    write_workspace,
+)
 from governance_pipelines.orchestration.model_context import review_version
 from governance_pipelines.orchestration.nightly_audit import NIGHTLY_JOB
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
@@ -111,11 +117,14 @@ def run_demo(
     traffic_days: int = DEMO_TRAFFIC_DAYS,
     today: date | None = None,
 ) -> DemoOutcome:
-    config = load_checked_config(config_path)
+    today = today or datetime.now(UTC).date()
     home_path = governance_home(home).resolve()
+    config_path, traffic_days = monitoring_window(config_path, home_path, traffic_days, today)
+    config = load_checked_config(config_path)
     store_url = database_url(url, home_path)
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or home_path / "dagster").resolve()
-    _prepare_dagster_home(dagster_home)
+    prepare_dagster_home(dagster_home)
+    write_workspace(home_path)
     resource = GovernanceStoreResource.bound_to_environment(home=str(home_path))
     definitions = build_definitions(config, governance_store=resource)
     job = definitions.resolve_job_def(DEVELOPMENT_JOB)
@@ -126,7 +135,7 @@ def run_demo(
             dg.DagsterInstance.from_config(str(dagster_home)) as instance,
         ):
             result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=QUIET
+                instance=instance, raise_on_error=False, run_config=QUIET, tags=DEMO_RUN_TAGS
             )
             sign_offs = {model.name: _sign_off(store, config, model) for model in config.models}
             cards = [
@@ -136,7 +145,7 @@ def run_demo(
             ]
             if cards:  # re-render so the cards show the approvals and the stage
                 job.get_subset(asset_selection=set(cards)).execute_in_process(
-                    instance=instance, raise_on_error=False, run_config=QUIET
+                    instance=instance, raise_on_error=False, run_config=QUIET, tags=DEMO_RUN_TAGS
                 )
             models = [
                 _model_outcome(store, config, model, instance, result, sign_offs[model.name])
@@ -150,7 +159,7 @@ def run_demo(
                     definitions,
                     instance,
                     traffic_days,
-                    today or datetime.now(UTC).date(),
+                    today,
                 )
         verification = store.verify_audit_chain()
     finally:
@@ -246,7 +255,11 @@ def _simulate_and_monitor(
     for offset in range(days, 0, -1):
         day = (today - timedelta(days=offset)).isoformat()
         run = nightly.execute_in_process(
-            partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
+            partition_key=day,
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET,
+            tags=DEMO_RUN_TAGS,
         )
         if not run.success:
             failed_nights.append(day)
@@ -310,14 +323,6 @@ def _exported(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = previous
-
-
-def _prepare_dagster_home(dagster_home: Path) -> None:
-    """A local instance for the demo's runs; telemetry off unless the user configured it."""
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    settings = dagster_home / "dagster.yaml"
-    if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
 
 def _model_outcome(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -93,6 +95,40 @@ def test_demo_runs_end_to_end_and_is_repeatable(
     finally:
         store.dispose()
     assert (home / "dagster" / "dagster.yaml").exists()
+    workspace = yaml.safe_load((home / "workspace.yaml").read_text())
+    (location,) = workspace["load_from"]
+    assert location["python_module"] == {
+        "module_name": "governance_pipelines.definitions",
+        "location_name": "governance_pipelines",
+        "working_directory": str(home.resolve()),
+    }
+    assert f"dagster dev -w {home.resolve() / 'workspace.yaml'}" in first.output
+    # Monitoring starts on the demo's first day: no partition before its data.
+    copy = yaml.safe_load((home / "governance.yaml").read_text())
+    first_day = date.today() - timedelta(days=3)
+    assert copy["schedules"]["monitoring_start_date"] == first_day.isoformat()
+    assert f"GOVERNANCE_CONFIG={home.resolve() / 'governance.yaml'}" in first.output
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        nightly = instance.get_runs(dg.RunsFilter(job_name="nightly_audit_job"))
+    assert len(nightly) == 6
+    assert all(
+        run.tags[".dagster/repository"] == "__repository__@governance_pipelines" for run in nightly
+    )
+
+
+def test_demo_runs_are_filed_under_the_code_location_as_dagster_files_them() -> None:
+    """Pins the Dagster internals the demo's run tag mirrors: a launched run of the code
+    location `governance_pipelines` carries exactly this tag (its Runs tab filters on it)."""
+    from dagster._core.definitions.repository_definition.valid_definitions import (
+        SINGLETON_REPOSITORY_NAME,
+    )
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+
+    from governance_pipelines.orchestration.demo_setup import DEMO_RUN_TAGS, LOCATION_NAME
+
+    assert {REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{LOCATION_NAME}"} == DEMO_RUN_TAGS
+    workspace = yaml.safe_load((Path(__file__).parents[2] / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["location_name"] == LOCATION_NAME
 
 
 def test_demo_uses_a_local_governance_yaml_and_reports_its_errors(
@@ -150,3 +186,16 @@ def test_an_unreachable_server_is_one_line_not_a_traceback(command: list[str]) -
     assert "cannot connect to the governance store" in result.output
     assert "Traceback" not in result.output
     assert "secret" not in result.output
+
+
+def test_the_demo_on_a_users_file_simulates_only_the_days_it_monitors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = yaml.safe_load(PACKAGED_DEMO_CONFIG.read_text())
+    raw["schedules"]["monitoring_start_date"] = (date.today() - timedelta(days=2)).isoformat()
+    (tmp_path / "governance.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "--home", str(tmp_path / "home"), "--days", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Production monitoring over the last 2 days" in result.output
+    assert not (tmp_path / "home" / "governance.yaml").exists()  # the user's file is theirs

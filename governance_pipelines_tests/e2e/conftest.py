@@ -72,7 +72,7 @@ def _browser_ready() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoUI]:
     missing = _browser_ready()
     if missing and os.environ.get("GOVERNANCE_E2E_REQUIRED"):
@@ -101,7 +101,7 @@ def demo_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoUI]:
     assert group_is_gone(group), "dagster dev left processes behind"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(demo_ui: DemoUI) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

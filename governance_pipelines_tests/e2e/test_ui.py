@@ -14,7 +14,7 @@ import pytest
 
 from governance_pipelines import check_names
 
-from .conftest import DemoUI
+from .conftest import DEMO_DAYS, DemoUI
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +72,31 @@ def test_a_nightly_audit_partition_launched_from_the_ui_succeeds(
     launch.click()
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]+"), timeout=60_000)
     _wait_for_run_success(page)
+
+
+def test_the_demo_runs_are_in_the_job_runs_tab(page: Any, demo_ui: DemoUI) -> None:
+    from playwright.sync_api import expect
+
+    days = demo_ui.daily_verdicts("credit_default", check_names.NO_DATASET_DRIFT)
+    page.goto(f"{demo_ui.base_url}/locations/governance_pipelines/jobs/nightly_audit_job/runs")
+    for day in days:
+        expect(page.get_by_text(f"partition: {day}").first).to_be_visible()
+
+
+def test_every_monitoring_partition_has_its_data(page: Any, demo_ui: DemoUI) -> None:
+    """Partitions start where the demo's monitoring starts: none is missing."""
+    from playwright.sync_api import expect
+
+    page.goto(
+        f"{demo_ui.base_url}/locations/governance_pipelines/jobs/nightly_audit_job/partitions"
+    )
+    summary = page.get_by_text("Missing partitions").locator("xpath=..")
+    expect(summary).to_be_visible()
+    counts = re.search(
+        r"(\d+)\s*Total partitions\s*(\d+)\s*Missing partitions", page.inner_text("body")
+    )
+    assert counts is not None, page.inner_text("body")[:2000]
+    assert (int(counts.group(1)), int(counts.group(2))) == (DEMO_DAYS, 0)
 
 
 def test_the_drift_check_says_which_day_drifted(page: Any, demo_ui: DemoUI) -> None:
