@@ -16,20 +16,14 @@ from governance_pipelines.orchestration.definitions_builder import (
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.security import approvals as workflow
 
-from .test_model_development import CARD, CONFIG
+from .runs import materialize_only, step_failure_message
+from .test_model_development import CARD, config_text
 
 APPROVER = "people: [{name: alice, team: risk, roles: [data_scientist]}, {name: bob, team: risk, roles: [approver]}]"
 
 
 def _config() -> GovernanceConfig:
-    text = CONFIG.format(
-        kwargs="{}",
-        features="[income, debt, region]",
-        estimator="sklearn.linear_model.LogisticRegression",
-        params="{}",
-        min_metric=0.7,
-        excluded="[]",
-    )
+    text = config_text()
     return parse_config(text.replace(text.splitlines()[2], APPROVER))
 
 
@@ -71,13 +65,7 @@ def test_an_approval_re_renders_the_card_with_the_decision(
         assert request.tags[CARD_VERSION_TAG] == "1"
         assert _tick(definitions, instance, tick.cursor).run_requests == []  # exactly once
 
-        refreshed = dg.materialize(
-            list(definitions.assets or []),  # type: ignore[arg-type]
-            selection=[CARD],
-            instance=instance,
-            resources=dict(definitions.resources),
-            tags=request.tags,
-        )
+        refreshed = materialize_only(definitions, CARD, instance, tags=request.tags)
         assert refreshed.success
     text = card.read_text()
     assert "No approval decisions recorded" not in text
@@ -91,16 +79,7 @@ def test_a_card_version_tag_that_is_not_a_number_is_named(
     definitions = build_definitions(_config(), governance_store=resource)
     with dg.instance_for_test() as instance:
         assert definitions.resolve_job_def(DEVELOPMENT_JOB).execute_in_process(instance=instance)
-        result = dg.materialize(
-            list(definitions.assets or []),  # type: ignore[arg-type]
-            selection=[CARD],
-            instance=instance,
-            resources=dict(definitions.resources),
-            tags={CARD_VERSION_TAG: "latest"},
-            raise_on_error=False,
-        )
-    assert not result.success
-    (failure,) = [e for e in result.all_events if e.is_step_failure]
-    error = failure.step_failure_data.error
-    assert error is not None
-    assert "governance/card_version='latest' is not a version number" in error.message
+        result = materialize_only(definitions, CARD, instance, tags={CARD_VERSION_TAG: "latest"})
+    assert "governance/card_version='latest' is not a version number" in step_failure_message(
+        result
+    )

@@ -23,6 +23,7 @@ from governance_pipelines.orchestration.handoff import (
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 
+from .runs import materialize_only, step_failure_message
 from .test_model_development import CARD, VERSION, _config
 
 SNAPSHOT = dg.AssetKey(["applicants", "training_snapshot"])
@@ -78,12 +79,7 @@ def test_a_step_run_on_its_own_reviews_the_latest_materialization(
         assert job.execute_in_process(instance=instance).success
         newer = _development_assets(resource, params="{C: 0.3}")
         assert newer.resolve_job_def(DEVELOPMENT_JOB).execute_in_process(instance=instance).success
-        card_only = dg.materialize(
-            list(definitions.assets or []),  # type: ignore[arg-type]
-            selection=[CARD],
-            instance=instance,
-            resources=dict(definitions.resources),
-        )
+        card_only = materialize_only(definitions, CARD, instance)
         assert card_only.success
         (card,) = card_only.get_asset_materialization_events()
         assert card.step_materialization_data.materialization.metadata["version"].value == 2
@@ -97,16 +93,7 @@ def test_a_missing_hand_off_names_the_asset_to_materialize(
         assert definitions.resolve_job_def(DEVELOPMENT_JOB).execute_in_process(instance=instance)
         for path in (Path(resource.home or "") / HANDOFF_FOLDER).rglob("*.json"):
             path.unlink()
-        card_only = dg.materialize(
-            list(definitions.assets or []),  # type: ignore[arg-type]
-            selection=[CARD],
-            instance=instance,
-            resources=dict(definitions.resources),
-            raise_on_error=False,
-        )
-        assert not card_only.success
-        (failure,) = [e for e in card_only.all_events if e.is_step_failure]
-        message = failure.step_failure_data.error.message if failure.step_failure_data.error else ""
+        message = step_failure_message(materialize_only(definitions, CARD, instance))
         assert "applicants/model_version left no hand-off" in message
         assert "materialize applicants/model_version again" in message
 
@@ -116,18 +103,8 @@ def test_a_card_before_any_version_says_to_materialize_the_version_first(
 ) -> None:
     with dg.instance_for_test() as instance:
         definitions = _development_assets(resource)
-        result = dg.materialize(
-            list(definitions.assets or []),  # type: ignore[arg-type]
-            selection=[CARD],
-            instance=instance,
-            resources=dict(definitions.resources),
-            raise_on_error=False,
-        )
-        assert not result.success
-        (failure,) = [e for e in result.all_events if e.is_step_failure]
-        error = failure.step_failure_data.error
-        assert error is not None
-        assert "has never been materialized" in error.message
+        result = materialize_only(definitions, CARD, instance)
+        assert "has never been materialized" in step_failure_message(result)
 
 
 def test_only_snapshot_ids_and_version_numbers_are_handed_on(

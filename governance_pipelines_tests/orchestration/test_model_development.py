@@ -46,7 +46,7 @@ models:
 """
 
 
-def _config(
+def config_text(
     *,
     kwargs: str = "{}",
     features: str = "[income, debt, region]",
@@ -54,17 +54,19 @@ def _config(
     params: str = "{}",
     min_metric: float = 0.7,
     excluded: str = "[]",
-) -> GovernanceConfig:
-    return parse_config(
-        CONFIG.format(
-            kwargs=kwargs,
-            features=features,
-            estimator=estimator,
-            params=params,
-            min_metric=min_metric,
-            excluded=excluded,
-        )
+) -> str:
+    return CONFIG.format(
+        kwargs=kwargs,
+        features=features,
+        estimator=estimator,
+        params=params,
+        min_metric=min_metric,
+        excluded=excluded,
     )
+
+
+def _config(**overrides: str | float) -> GovernanceConfig:
+    return parse_config(config_text(**overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -223,17 +225,7 @@ def test_user_templates_replace_the_packaged_card(
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "model_card.md.j2").write_text("# {{ card.model_name }} — Acme house style\n")
-    config = parse_config(
-        f"model_card_templates: {templates}\n"
-        + CONFIG.format(
-            kwargs="{}",
-            features="[income, debt, region]",
-            estimator="sklearn.linear_model.LogisticRegression",
-            params="{}",
-            min_metric=0.7,
-            excluded="[]",
-        )
-    )
+    config = parse_config(f"model_card_templates: {templates}\n" + config_text())
     with dg.instance_for_test() as instance:
         assert _run(config, resource, instance).success
     folder = resource.store.home / "model_cards" / "applicants" / "v1"

@@ -31,6 +31,7 @@ from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import write_inference_log
 from governance_pipelines_tests.fakes.slack_server import FakeSlackServer, ScriptedFailure
+from governance_pipelines_tests.orchestration.runs import materialize_only
 
 START = date(2026, 3, 1)
 DAYS = [(START + timedelta(days=i)).isoformat() for i in range(4)]
@@ -347,13 +348,7 @@ def test_a_card_re_rendered_after_monitoring_documents_the_release_evidence_only
 ) -> None:
     definitions: dg.Definitions = monitored["definitions"]
     card = dg.AssetKey(["applicants", "model_card"])
-    result = dg.materialize(
-        list(definitions.assets or []),  # type: ignore[arg-type]
-        selection=[card],
-        instance=monitored["instance"],
-        resources=dict(definitions.resources),
-    )
-    assert result.success
+    assert materialize_only(definitions, card, monitored["instance"]).success
     text = (Path(monitored["home"]) / "model_cards/applicants/v1/model_card.md").read_text()
     assert "model_version_fair" in text
     assert "drift_report_no_dataset_drift" not in text  # drifted days are not release evidence
