@@ -86,14 +86,25 @@ class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
         return store
 
     def current_revision(self) -> str | None:
-        """The schema revision of the database (None: no governance store there yet)."""
-        try:
-            return migrate.current_revision(self.engine)
-        except sa.exc.OperationalError as error:
-            raise StoreError(
-                f"cannot connect to the governance store at {display_url(self.engine.url)!r}: "
-                f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database is running"
-            ) from None
+        """The schema revision of the database (None: no governance store there yet).
+
+        A SQLite file that another process is creating or migrating can refuse a new
+        connection outright (switching it to WAL needs a lock SQLite will not wait for), so
+        a "locked" answer is retried like a locked write; anything else is reported at once.
+        """
+        for attempt in range(_LOCK_RETRIES):
+            try:
+                return migrate.current_revision(self.engine)
+            except sa.exc.OperationalError as error:
+                if "locked" in str(error) and attempt < _LOCK_RETRIES - 1:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise StoreError(
+                    f"cannot connect to the governance store at {display_url(self.engine.url)!r}: "
+                    f"{_first_line(error)}; check GOVERNANCE_DATABASE_URL and that the database "
+                    "is running"
+                ) from None
+        raise AssertionError("unreachable")
 
     @classmethod
     def open_existing(
