@@ -43,9 +43,7 @@ CHROMIUM_ARGS = [
 @dataclass(frozen=True)
 class DemoUI:
     base_url: str
-    port: int
     home: Path
-    demo_output: str
 
     def daily_verdicts(self, model: str, check: str) -> dict[str, bool]:
         """What the governance store (the system of record) holds for each day."""
@@ -97,7 +95,7 @@ def demo_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoUI]:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     with dagster_dev(root, env, dagster_home=home / "dagster") as (port, log_path, group):
         wait_until_loaded(port, log_path)
-        yield DemoUI(f"http://127.0.0.1:{port}", port, home, demo.stdout)
+        yield DemoUI(f"http://127.0.0.1:{port}", home)
     assert group_is_gone(group), "dagster dev left processes behind"
 
 
