@@ -76,6 +76,22 @@ def event_hash(
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+def stored_event_hash(row: sa.Row[Any], *, prev_hash: str) -> str:
+    """The hash a stored event row should carry after `prev_hash` (verification recomputes
+    it from the row's own columns, never trusting its `hash`)."""
+    return event_hash(
+        seq=row.seq,
+        event_id=row.event_id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        model_name=row.model_name,
+        version=row.version,
+        payload_json=row.payload_json,
+        prev_hash=prev_hash,
+    )
+
+
 def append_event(
     connection: sa.Connection,
     *,
@@ -154,17 +170,7 @@ def verify_chain(
             return _broken(
                 verified, expected_seq, f"event #{missing} is missing (removed from the log)"
             )
-        recomputed = event_hash(
-            seq=row.seq,
-            event_id=row.event_id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            model_name=row.model_name,
-            version=row.version,
-            payload_json=row.payload_json,
-            prev_hash=row.prev_hash,
-        )
+        recomputed = stored_event_hash(row, prev_hash=row.prev_hash)
         if recomputed != row.hash:
             return _broken(
                 verified,

@@ -192,18 +192,7 @@ def _events_by_seq(connection: sa.Connection, seqs: Iterable[int]) -> dict[int, 
 
 
 def _event_intact(event: sa.Row[Any]) -> bool:
-    recomputed = audit.event_hash(
-        seq=event.seq,
-        event_id=event.event_id,
-        at=event.at,
-        actor=event.actor,
-        action=event.action,
-        model_name=event.model_name,
-        version=event.version,
-        payload_json=event.payload_json,
-        prev_hash=event.prev_hash,
-    )
-    return recomputed == event.hash
+    return audit.stored_event_hash(event, prev_hash=event.prev_hash) == event.hash
 
 
 def _row_problem(

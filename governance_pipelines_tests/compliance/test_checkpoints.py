@@ -34,7 +34,7 @@ from governance_pipelines.compliance.signing_keys import (
     new_signing_key,
 )
 from governance_pipelines.store import GovernanceStore
-from governance_pipelines.store.audit import GENESIS_HASH, event_hash
+from governance_pipelines.store.audit import GENESIS_HASH, stored_event_hash
 from governance_pipelines.store.schema import audit_head, audit_log
 
 # --- helpers -----------------------------------------------------------------------------
@@ -90,17 +90,7 @@ def _as_insider(
             )
         previous, last = GENESIS_HASH, 0
         for row in connection.execute(sa.select(audit_log).order_by(audit_log.c.seq)).all():
-            digest = event_hash(
-                seq=row.seq,
-                event_id=row.event_id,
-                at=row.at,
-                actor=row.actor,
-                action=row.action,
-                model_name=row.model_name,
-                version=row.version,
-                payload_json=row.payload_json,
-                prev_hash=previous,
-            )
+            digest = stored_event_hash(row, prev_hash=previous)
             connection.execute(
                 audit_log.update()
                 .where(audit_log.c.seq == row.seq)
