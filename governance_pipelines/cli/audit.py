@@ -65,7 +65,8 @@ def verify(checkpoint_dir: str | None, database_url: str | None, home: str | Non
     if not findings:
         click.echo(
             f"records: OK ({report.records_checked} governed records, {report.seals_checked} "
-            f"inference-log seals, {report.snapshots_checked} snapshots, "
+            f"inference-log seals, {report.bookings_checked} cost bookings, "
+            f"{report.snapshots_checked} snapshots, "
             f"{report.artifacts_checked} artifacts)"
         )
 

@@ -30,6 +30,8 @@ class IntegrityReport:
     record_problems: list[BindingProblem] = field(default_factory=list)
     seals_checked: int = 0
     seal_problems: list[str] = field(default_factory=list)
+    bookings_checked: int = 0
+    booking_problems: list[str] = field(default_factory=list)
     emptied: str | None = None  # an empty chain over a store that holds records
     head_hash: str = ""
 
@@ -40,6 +42,7 @@ class IntegrityReport:
             and not self.damaged
             and not self.record_problems
             and not self.seal_problems
+            and not self.booking_problems
             and self.emptied is None
         )
 
@@ -52,6 +55,7 @@ class IntegrityReport:
         if self.record_problems:
             lines += describe(self.record_problems).splitlines()
         lines += self.seal_problems
+        lines += self.booking_problems
         lines += self.damaged
         return lines
 
@@ -64,8 +68,8 @@ class IntegrityReport:
         )
         checked = (
             f"{self.records_checked} governed records, {self.seals_checked} inference-log "
-            f"seals, {self.snapshots_checked} snapshots and {self.artifacts_checked} model "
-            "artifacts"
+            f"seals, {self.bookings_checked} cost bookings, {self.snapshots_checked} snapshots "
+            f"and {self.artifacts_checked} model artifacts"
         )
         if self.passed:
             return f"{chain}; {checked} verified"
@@ -100,6 +104,8 @@ def verify_store(store: GovernanceStore, *, files: bool = True) -> IntegrityRepo
         record_problems=record_problems,
         seals_checked=found.seals_checked,
         seal_problems=found.seal_problems,
+        bookings_checked=found.bookings_checked,
+        booking_problems=found.booking_problems,
         emptied=emptied,
         head_hash=chain.head_hash,
     )

@@ -71,4 +71,32 @@ def cross_reference_problems(config: GovernanceConfig) -> list[str]:
                 )
         if model.training.split == "time" and not data.time_column:
             problems.append(f"models[{i}].training.split: 'time' needs data.time_column to be set")
+    problems.extend(_cost_problems(config))
+    return problems
+
+
+def _cost_problems(config: GovernanceConfig) -> list[str]:
+    """Costs in another currency cannot be added up; a weight for no model is a typo."""
+    problems: list[str] = []
+    currency = config.costs.currency
+    rate_blocks = [(f"teams[{i}].cost", t.cost) for i, t in enumerate(config.teams)] + [
+        (f"models[{i}].cost", m.cost) for i, m in enumerate(config.models)
+    ]
+    for where, rates in rate_blocks:
+        if rates is not None and rates.currency not in (None, currency):
+            problems.append(
+                f"{where}.currency: {rates.currency} differs from costs.currency {currency}; "
+                "convert the rates (one currency per governance file) or change costs.currency"
+            )
+    models = {m.name for m in config.models}
+    for i, shared in enumerate(config.costs.shared):
+        for name in shared.weights:
+            if name not in models:
+                problems.append(
+                    f"costs.shared[{i}].weights.{name}: not a declared model "
+                    f"(declared: {', '.join(sorted(models))})"
+                )
+    names = [s.name for s in config.costs.shared]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"costs.shared: {name!r} is declared twice; names must be unique")
     return problems

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from governance_pipelines.config.errors import _NAME_PATTERN
 from governance_pipelines.security.permissions import DEFAULT_ROLES
@@ -51,6 +59,8 @@ class TeamConfig(_Strict):
     name: Name
     slack_channel: str | None = None
     cost_center: str | None = None
+    # Default cost rates of the team's models (a model's own `cost:` wins rate by rate).
+    cost: CostRates | None = None
 
     _channel_shape = field_validator("slack_channel")(_slack_channel)
 
@@ -220,11 +230,54 @@ class SlaConfig(_Strict):
     max_error_rate: float = Field(default=0.01, ge=0, le=1)
 
 
-class CostConfig(_Strict):
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+class CostRates(_Strict):
+    """What a model costs, per driver. Amounts are `Decimal` (YAML `0.40` is read as the
+    text it was written as, never as a binary float), in the currency of `costs.currency`.
+
+    A rate left out falls back to the model's team's `cost:` defaults, then to zero.
+    """
+
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    per_1k_requests: Money | None = None
+    # Serving compute, charged on measured request time (the inference log's latency_ms).
+    serving_per_hour: Money | None = None
+    # Charged on the Dagster step durations of the model's training and check steps.
+    per_training_hour: Money | None = None
+    # Snapshots, artifacts, cards and monitoring files, by their bytes on disk.
+    storage_per_gb_month: Money | None = None
+    # Prorated by day: each day of the month gets its share, and the shares add up exactly.
+    monthly_fixed: Money | None = None
+
+
+class SharedCost(_Strict):
+    """A platform cost no single model incurs, split across the models by a rule."""
+
+    name: Name
+    monthly: Money
+    split: Literal["even", "usage", "weights"] = "even"
+    # With split: weights, a weight per model; models left out get nothing.
+    weights: dict[Name, Money] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _weights_match_split(self) -> SharedCost:
+        if self.split == "weights" and not any(self.weights.values()):
+            raise ValueError("split: weights needs `weights:` with a positive weight per model")
+        if self.split != "weights" and self.weights:
+            raise ValueError(f"`weights:` is only read with split: weights, not {self.split!r}")
+        return self
+
+
+class CostsConfig(_Strict):
+    """Organisation-wide cost settings: the currency, shared costs and the bill to reconcile."""
+
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    per_1k_requests: float = Field(default=0.0, ge=0)
-    per_training_hour: float = Field(default=0.0, ge=0)
-    monthly_fixed: float = Field(default=0.0, ge=0)
+    shared: list[SharedCost] = Field(default_factory=list)
+    # A FinOps FOCUS-format CSV export of the bill (BilledCost per ChargePeriodStart and
+    # x_ModelName) that the allocation is reconciled against, month by month.
+    bill: str | None = None
 
 
 class ModelConfig(_Strict):
@@ -244,7 +297,7 @@ class ModelConfig(_Strict):
     ab_test: AbTestConfig = Field(default_factory=AbTestConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
-    cost: CostConfig = Field(default_factory=CostConfig)
+    cost: CostRates = Field(default_factory=CostRates)
     slack_channel: str | None = None  # default: the team's channel
 
     _channel_shape = field_validator("slack_channel")(_slack_channel)
@@ -292,17 +345,21 @@ class GovernanceConfig(_Strict):
     # Where the rendered cards are published (the home's model_cards/ folder served as is):
     # the UI then links each card to <base>/<model>/v<version>/model_card.html.
     documentation_base_url: str | None = None
+    # Where the model catalog folder (the home's catalog/) is published: Backstage entities
+    # then link to <base>/models/<model>.html.
+    catalog_base_url: str | None = None
+    costs: CostsConfig = Field(default_factory=CostsConfig)
     models: list[ModelConfig] = Field(min_length=1)
 
-    @field_validator("documentation_base_url")
+    @field_validator("documentation_base_url", "catalog_base_url")
     @classmethod
-    def _documentation_url(cls, value: str | None) -> str | None:
+    def _published_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         parsed = urlsplit(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(
-                f"documentation_base_url must be an http(s) URL like "
+                f"{info.field_name} must be an http(s) URL like "
                 f"'https://docs.example.com/model-cards', not {value!r}"
             )
         return value.rstrip("/")

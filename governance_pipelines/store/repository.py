@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from governance_pipelines.store import alert_records, audit, migrate
 from governance_pipelines.store.check_records import CheckRecordsMixin, CheckResultRecord
+from governance_pipelines.store.cost_records import CostRecordsMixin
 from governance_pipelines.store.engine import (
     READ_ONLY,
     create_store_engine,
@@ -61,7 +62,7 @@ _LOCK_RETRIES = 5
 T = TypeVar("T")
 
 
-class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin):
+class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin, CostRecordsMixin):
     """Opens (and on first use migrates) the store; the home folder holds its artifacts."""
 
     def __init__(self, engine: Engine, home: Path) -> None:

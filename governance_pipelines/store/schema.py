@@ -194,24 +194,40 @@ usage_records = sa.Table(
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("errors", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Request time summed (serving compute is charged on it) and the 95th percentile.
+    sa.Column("latency_ms_sum", sa.Float, nullable=True),
+    sa.Column("latency_ms_p95", sa.Float, nullable=True),
     sa.UniqueConstraint(
         "model_name", "version", "consumer_team", "day", name="uq_usage_records_key"
     ),
 )
 
-cost_records = sa.Table(
-    "cost_records",
+# The cost ledger, in FinOps FOCUS terms (see operations/focus.py). Amounts and quantities
+# are decimal text: exact on every backend (SQLite has no exact numeric type). Each booking
+# of a day is one batch bound to one `cost.allocated` event (`audit_seq`) whose payload holds
+# the batch's digest; a restated day gets correction rows, never an update.
+cost_allocations = sa.Table(
+    "cost_allocations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("day", sa.Date, nullable=False),
     sa.Column("model_name", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=True),
     sa.Column("team", sa.String(64), nullable=False),
-    sa.Column("period", sa.String(16), nullable=False),
-    sa.Column("cost_type", sa.String(32), nullable=False),
-    sa.Column("quantity", sa.Float, nullable=False),
-    sa.Column("unit_cost", sa.Float, nullable=False),
-    sa.Column("amount", sa.Float, nullable=False),
+    sa.Column("consumer_team", sa.String(64), nullable=False),
+    sa.Column("cost_center", sa.String(64), nullable=True),
+    sa.Column("cost_type", sa.String(80), nullable=False),
+    sa.Column("charge_category", sa.String(16), nullable=False),
+    sa.Column("charge_class", sa.String(16), nullable=True),
+    sa.Column("quantity", sa.String(40), nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("amount", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("restatement", sa.Integer, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=False),
+    sa.Index("ix_cost_allocations_day", "day"),
+    sa.Index("ix_cost_allocations_audit_seq", "audit_seq"),
 )
 
 access_log = sa.Table(
@@ -304,13 +320,15 @@ BOUND_TABLES = (
     alerts,
 )
 # Append-only without a per-row binding: the chain itself, and the inference log and its
-# labels (sealed per day by digest instead: there are millions of rows).
+# labels (sealed per day by digest instead: there are millions of rows), and the cost
+# ledger (bound per booked batch).
 APPEND_ONLY_TABLES = (
     *(t for t in BOUND_TABLES if t is not alerts),
     audit_log,
     inference_log,
     inference_labels,
+    cost_allocations,
 )
 # Tables the application updates by design: the chain's head (forward only, by trigger),
 # an outbox row's delivery state, a model's declared config, and derived usage counts.
-MUTABLE_TABLES = (audit_head, alerts, models, usage_records, cost_records)
+MUTABLE_TABLES = (audit_head, alerts, models, usage_records)

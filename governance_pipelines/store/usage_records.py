@@ -45,6 +45,8 @@ class UsageRecordsMixin:
                             "day": day,
                             "requests": int(row["requests"]),
                             "errors": int(row["errors"]),
+                            "latency_ms_sum": _optional_float(row.get("latency_ms_sum")),
+                            "latency_ms_p95": _optional_float(row.get("latency_ms_p95")),
                             "created_at": now,
                         }
                         for row in rows
@@ -54,10 +56,21 @@ class UsageRecordsMixin:
 
         return self.unit_of_work(work)
 
-    def usage(self, model_name: str | None = None) -> list[dict[str, Any]]:
+    def usage(
+        self,
+        model_name: str | None = None,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Usage rows, optionally of one model and of days in [start, end)."""
         query = sa.select(usage_records).order_by(usage_records.c.day, usage_records.c.model_name)
         if model_name is not None:
             query = query.where(usage_records.c.model_name == model_name)
+        if start is not None:
+            query = query.where(usage_records.c.day >= start)
+        if end is not None:
+            query = query.where(usage_records.c.day < end)
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
@@ -86,3 +99,10 @@ class UsageRecordsMixin:
         )
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _optional_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if number != number else number  # NaN (no latency measured) is unknown

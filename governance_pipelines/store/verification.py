@@ -1,7 +1,8 @@
 """Everything the store's own records can prove about themselves, in one consistent read.
 
 The audit chain (and, as it streams, the record bindings its events carry), every governed
-row against its binding, every sealed slice of the inference log; plus where the files the
+row against its binding, every sealed slice of the inference log
+and every booked batch of the cost ledger; plus where the files the
 records vouch for are, so that `compliance/` can re-hash them.
 """
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from governance_pipelines.store.audit import ChainVerification, verify_chain
 from governance_pipelines.store.bindings import BindingCollector, BindingProblem
+from governance_pipelines.store.cost_records import verify_cost_batches
 from governance_pipelines.store.inference_log import verify_seals
 from governance_pipelines.store.schema import model_snapshots, model_versions
 
@@ -33,6 +35,8 @@ class RecordsVerification:
     record_problems: list[BindingProblem] = field(default_factory=list)
     seals_checked: int = 0
     seal_problems: list[str] = field(default_factory=list)
+    bookings_checked: int = 0
+    booking_problems: list[str] = field(default_factory=list)
     snapshot_files: list[RecordedFile] = field(default_factory=list)
     artifact_files: list[RecordedFile] = field(default_factory=list)
 
@@ -46,6 +50,7 @@ def verify_records(connection: sa.Connection) -> RecordsVerification:
         # forged: report the break, and only what the verified part contradicts.
         record_problems = [p for p in record_problems if p.kind != "forged"]
     seals_checked, seal_problems = verify_seals(connection)
+    bookings_checked, booking_problems = verify_cost_batches(connection)
     snapshots = [
         RecordedFile(f"snapshot {r.snapshot_id[:12]} of {r.model_name}", r.path, r.snapshot_id)
         for r in connection.execute(
@@ -71,6 +76,8 @@ def verify_records(connection: sa.Connection) -> RecordsVerification:
         record_problems=record_problems,
         seals_checked=seals_checked,
         seal_problems=seal_problems,
+        bookings_checked=bookings_checked,
+        booking_problems=booking_problems,
         snapshot_files=snapshots,
         artifact_files=artifacts,
     )

@@ -39,7 +39,6 @@ EXPECTED_MUTABLE = {
     "alerts": {"SELECT", "INSERT", "UPDATE"},
     "models": {"SELECT", "INSERT", "UPDATE"},
     "usage_records": {"SELECT", "INSERT", "DELETE"},
-    "cost_records": {"SELECT", "INSERT"},
 }
 EXPECTED_APPEND_ONLY = {"SELECT", "INSERT"}
 
