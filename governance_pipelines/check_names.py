@@ -25,10 +25,15 @@ NO_DATASET_DRIFT = "drift_report_no_dataset_drift"
 PERFORMANCE_WITHIN_TOLERANCE = "model_performance_within_tolerance"
 WITHIN_SLA = "sla_report_within_sla"
 NIGHTLY_AUDIT_PASSED = "nightly_audit_passed"
+CONSUMERS_KNOWN = "usage_report_consumers_known"
+# Blocking: allocated equals incurred (and the bill) to the cent.
+COSTS_RECONCILED = "cost_allocation_reconciled"
 DAILY_CHECKS = (
     INFERENCE_ROWS_VALID,
     NO_DATASET_DRIFT,
     PERFORMANCE_WITHIN_TOLERANCE,
     WITHIN_SLA,
     NIGHTLY_AUDIT_PASSED,
+    CONSUMERS_KNOWN,
+    COSTS_RECONCILED,
 )

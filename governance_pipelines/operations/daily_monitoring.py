@@ -42,10 +42,17 @@ def drift_policy(model: ModelConfig) -> DriftPolicy:
 
 def positive_scores(trained: TrainedModel, rows: pd.DataFrame) -> np.ndarray:
     """What the model serves as `prediction`: P(positive class), else the prediction."""
-    features = rows[list(trained.spec.features)]
-    if trained.spec.task == "classification" and hasattr(trained.pipeline, "predict_proba"):
-        return np.asarray(trained.pipeline.predict_proba(features), dtype=float)[:, -1]
-    return np.asarray(trained.pipeline.predict(features), dtype=float)
+    return served_predictions(
+        trained.pipeline, trained.spec.task, rows[list(trained.spec.features)]
+    )
+
+
+def served_predictions(pipeline: Any, task: str, features: pd.DataFrame) -> np.ndarray:
+    """The `prediction` column's contract, for any fitted pipeline: the probability of the
+    positive class for a classifier, the predicted value otherwise."""
+    if task == "classification" and hasattr(pipeline, "predict_proba"):
+        return np.asarray(pipeline.predict_proba(features), dtype=float)[:, -1]
+    return np.asarray(pipeline.predict(features), dtype=float)
 
 
 def reference_frame(frame: pd.DataFrame, trained: TrainedModel) -> pd.DataFrame:

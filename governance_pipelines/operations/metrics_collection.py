@@ -22,6 +22,8 @@ governance_sla_error_rate                          model, day (ratio 0–1)
 governance_performance_validation_value            model, version, day, metric (at release)
 governance_ingestion_rows                          model, day (rows in the last batch)
 governance_usage_requests, governance_usage_errors model, consumer, day (latest day)
+governance_cost_month_to_date                      model, currency, month (showback)
+governance_chargeback_month_to_date                consumer, cost_center, currency, month
 governance_alert_outbox_rows                       status (every status, zeros included)
 governance_audit_chain_valid                       (none) 1 = the hash chain verifies
 governance_audit_events_total (counter)            (none) events in the audit log
@@ -40,7 +42,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from governance_pipelines.check_names import (
@@ -121,6 +123,7 @@ def collect_samples(
         for record in store.latest_check_results(name):
             samples += _check_samples(record)
     samples += _usage_samples(store, selected)
+    samples += _cost_samples(store, selected)
     samples += _alert_samples(store)
     samples += _audit_samples(store)
     return samples
@@ -271,6 +274,44 @@ def _usage_samples(store: GovernanceStore, names: list[str]) -> list[MetricSampl
                 int(row["errors"]),
             ),
         ]
+    return samples
+
+
+def _cost_samples(store: GovernanceStore, names: list[str]) -> list[MetricSample]:
+    """Month-to-date cost per model (showback) and per consumer team (chargeback), of the
+    month of the latest booked day."""
+    latest = store.latest_cost_day()
+    if latest is None:
+        return []
+    start = latest.replace(day=1)
+    end = latest + timedelta(days=1)
+    month = f"{start:%Y-%m}"
+    samples = [
+        MetricSample(
+            "governance_cost_month_to_date",
+            "Cost allocated to the model so far this month (showback).",
+            "gauge",
+            {"model": row["key"], "currency": row["currency"], "month": month},
+            float(row["amount"]),
+        )
+        for row in store.cost_totals(start, end, "model_name")
+        if row["key"] in names
+    ]
+    samples += [
+        MetricSample(
+            "governance_chargeback_month_to_date",
+            "Cost charged to the consumer team so far this month (chargeback).",
+            "gauge",
+            {
+                "consumer": row["key"],
+                "cost_center": row["cost_center"] or "",
+                "currency": row["currency"],
+                "month": month,
+            },
+            float(row["amount"]),
+        )
+        for row in store.cost_totals(start, end, "consumer_team")
+    ]
     return samples
 
 

@@ -25,6 +25,8 @@ USAGE_COLUMNS: tuple[str, ...] = (
     "day",
     "requests",
     "errors",
+    "latency_ms_sum",
+    "latency_ms_p95",
 )
 _REQUIRED = ("model_name", "model_version", "consumer_team", "requested_at", "status")
 
@@ -56,6 +58,8 @@ def usage_by_consumer(frame: pd.DataFrame) -> pd.DataFrame:
                 "day": pd.Series(dtype=object),
                 "requests": pd.Series(dtype="int64"),
                 "errors": pd.Series(dtype="int64"),
+                "latency_ms_sum": pd.Series(dtype="float64"),
+                "latency_ms_p95": pd.Series(dtype="float64"),
             }
         )
     keys = pd.DataFrame(
@@ -75,7 +79,18 @@ def usage_by_consumer(frame: pd.DataFrame) -> pd.DataFrame:
         )
     keys["requests"] = np.ones(len(keys), dtype=np.int64)
     keys["errors"] = (frame["status"].to_numpy(dtype=object) != "ok").astype(np.int64)
-    usage = keys.groupby(["model_name", "version", "consumer_team", "day"], sort=True).sum()
+    latency = (
+        pd.to_numeric(frame["latency_ms"], errors="coerce").to_numpy(dtype=float)
+        if "latency_ms" in frame.columns
+        else np.full(len(keys), np.nan)
+    )
+    keys["latency_ms_sum"] = latency
+    keys["latency_ms_p95"] = latency
+    grouped = keys.groupby(["model_name", "version", "consumer_team", "day"], sort=True)
+    usage = grouped[["requests", "errors"]].sum()
+    # min_count=1: a group without any measured latency is unknown, not 0 ms.
+    usage["latency_ms_sum"] = grouped["latency_ms_sum"].sum(min_count=1)
+    usage["latency_ms_p95"] = grouped["latency_ms_p95"].quantile(0.95)
     usage = usage.reset_index()
     usage["version"] = usage["version"].astype("int64")
     return usage[list(USAGE_COLUMNS)].reset_index(drop=True)

@@ -28,6 +28,7 @@ def _log() -> pd.DataFrame:
                 utc=True,
             ),
             "status": ["ok", "error", "ok", "ok", "timeout", "ok"],
+            "latency_ms": [10.0, 30.0, 5.0, 7.0, None, 2.5],
         }
     )
 
@@ -35,7 +36,17 @@ def _log() -> pd.DataFrame:
 def test_counts_per_model_version_team_and_utc_day() -> None:
     usage = usage_by_consumer(_log())
     assert tuple(usage.columns) == USAGE_COLUMNS
-    assert usage.to_dict("records") == [
+    # Latency by hand: credit v1 risk on 03-01 took 10 and 30 ms (sum 40, p95 by linear
+    # interpolation 10 + 0.95 * 20 = 29); the timeout has no latency at all (unknown, not 0).
+    latency = usage[["latency_ms_sum", "latency_ms_p95"]].to_numpy().tolist()
+    assert latency[0] == [2.5, 2.5]
+    assert latency[1] == [40.0, pytest.approx(29.0)]
+    assert latency[2] == [5.0, 5.0]
+    assert pd.isna(latency[3][0])
+    assert pd.isna(latency[3][1])
+    assert latency[4] == [7.0, 7.0]
+    counts = usage.drop(columns=["latency_ms_sum", "latency_ms_p95"])
+    assert counts.to_dict("records") == [
         {"model_name": "churn", "version": 1, "consumer_team": "risk",
          "day": date(2024, 3, 1), "requests": 1, "errors": 0},
         {"model_name": "credit", "version": 1, "consumer_team": "risk",
