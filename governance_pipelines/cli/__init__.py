@@ -16,6 +16,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "governance_pipelines.cli.audit:audit",
         "Verify and read the tamper-evident audit log.",
     ),
+    "costs": (
+        "governance_pipelines.cli.costs:costs",
+        "Showback and chargeback of a month, reconciled to the cent.",
+    ),
     "config": ("governance_pipelines.cli.config:config", "Check a governance.yaml file."),
     "db": ("governance_pipelines.cli.db:db", "Manage the governance store's schema."),
     "demo": (

@@ -73,12 +73,16 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
             click.echo(f"    model card:    {model.card_path}")
     if outcome.monitoring is not None:
         _print_monitoring(outcome.monitoring)
+    if outcome.costs is not None:
+        _print_costs(outcome.costs)
     chain = "intact" if outcome.audit_ok else "BROKEN"
     click.echo(f"  audit chain: {outcome.audit_events_verified} events, {chain}")
     click.echo("Outputs:")
     click.echo(f"  governance store:  {display_url(outcome.store_url)}")
     click.echo(f"  artifacts:         {outcome.home}")
     click.echo(f"  Dagster instance:  {outcome.dagster_home} (run {outcome.run_id})")
+    if outcome.catalog is not None:
+        click.echo(f"  model catalog:     {outcome.catalog}")
     click.echo(
         f"Browse it: DAGSTER_HOME={outcome.dagster_home} GOVERNANCE_HOME={outcome.home} "
         f"GOVERNANCE_CONFIG={outcome.config_path} "
@@ -89,6 +93,17 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
     )
     if not outcome.success or not outcome.audit_ok:
         raise SystemExit(1)
+
+
+def _print_costs(costs) -> None:
+    click.echo(f"Costs, {costs.month}; `governance costs` prints any month:")
+    click.echo("  showback, by owning team:")
+    click.echo("\n".join(f"    {line}" for line in costs.showback.splitlines()))
+    click.echo("  chargeback, by consumer team:")
+    click.echo("\n".join(f"    {line}" for line in costs.chargeback.splitlines()))
+    click.echo(f"  {costs.reconciliation}")
+    if costs.report is not None:
+        click.echo(f"  monthly report: {costs.report}")
 
 
 def _print_monitoring(monitoring) -> None:

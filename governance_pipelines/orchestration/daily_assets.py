@@ -32,7 +32,12 @@ def daily_partitions(config: GovernanceConfig) -> dg.DailyPartitionsDefinition:
 
 
 def daily_check_spec(
-    name: str, asset: dg.AssetKey, description: str, partitions: dg.DailyPartitionsDefinition
+    name: str,
+    asset: dg.AssetKey,
+    description: str,
+    partitions: dg.DailyPartitionsDefinition,
+    *,
+    blocking: bool = False,
 ) -> dg.AssetCheckSpec:
     """A check recorded against its day, so the check page, the partition view and the run say
     which day passed or failed (an unpartitioned check on a partitioned asset shows "Partition
@@ -48,7 +53,11 @@ def daily_check_spec(
             category=dg.PreviewWarning,
         )
         return dg.AssetCheckSpec(
-            name, asset=asset, description=description, partitions_def=partitions
+            name,
+            asset=asset,
+            description=description,
+            partitions_def=partitions,
+            blocking=blocking,
         )
 
 

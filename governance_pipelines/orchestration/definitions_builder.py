@@ -9,6 +9,8 @@ from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource, build_alert_sensors
 from governance_pipelines.orchestration.audit_trail import build_audit_trail_definitions
 from governance_pipelines.orchestration.card_refresh import build_card_refresh_sensor
+from governance_pipelines.orchestration.catalog import build_catalog_definitions, model_catalog_key
+from governance_pipelines.orchestration.costs import build_cost_definitions
 from governance_pipelines.orchestration.daily_assets import daily_partitions
 from governance_pipelines.orchestration.handoff import (
     HANDOFF_IO_MANAGER,
@@ -49,9 +51,10 @@ def build_definitions(
     audit_log_key = naming.governance_asset_key(naming.AUDIT_LOG)
     development_job = dg.define_asset_job(
         DEVELOPMENT_JOB,
-        selection=dg.AssetSelection.assets(*unpartitioned)
-        | dg.AssetSelection.checks_for_assets(audit_log_key),
-        description="Snapshot, validate, train, check and document every model; then verify the audit chain.",
+        selection=dg.AssetSelection.assets(*unpartitioned, model_catalog_key())
+        | dg.AssetSelection.checks_for_assets(audit_log_key, model_catalog_key()),
+        description="Snapshot, validate, train, check and document every model; publish the "
+        "model catalog; then verify the audit chain.",
     )
     return dg.Definitions.merge(
         *development,
@@ -60,6 +63,8 @@ def build_definitions(
             after=[naming.model_asset_key(m.name, naming.TRAINING_SNAPSHOT) for m in config.models]
         ),
         build_nightly_audit_definitions(config, partitions),
+        build_cost_definitions(config, partitions),
+        build_catalog_definitions(config),
         dg.Definitions(
             jobs=[development_job],
             sensors=[*build_alert_sensors(config), build_card_refresh_sensor(config)],

@@ -35,6 +35,7 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
+from governance_pipelines.orchestration.demo_reports import DemoCosts, demo_costs, publish_catalog
 from governance_pipelines.orchestration.demo_setup import (
     DEMO_RUN_TAGS,
     monitoring_window,
@@ -107,6 +108,8 @@ class DemoOutcome:
     audit_events_verified: int
     audit_ok: bool
     monitoring: MonitoringOutcome | None = None
+    costs: DemoCosts | None = None
+    catalog: Path | None = None
 
 
 def run_demo(
@@ -161,11 +164,16 @@ def run_demo(
                     traffic_days,
                     today,
                 )
+            catalog_built = publish_catalog(job, instance, QUIET, DEMO_RUN_TAGS)
+        costs = demo_costs(store, config, days=traffic_days, today=today)
         verification = store.verify_audit_chain()
     finally:
         store.dispose()
     return DemoOutcome(
-        success=result.success and not (monitoring and monitoring.failed_nights),
+        success=result.success
+        and catalog_built
+        and not (monitoring and monitoring.failed_nights)
+        and (costs is None or costs.reconciled),
         config_path=config_path,
         store_url=display_url(store_url),
         home=home_path,
@@ -175,6 +183,8 @@ def run_demo(
         audit_events_verified=verification.verified,
         audit_ok=verification.ok,
         monitoring=monitoring,
+        costs=costs,
+        catalog=home_path / "catalog" / "index.html" if catalog_built else None,
     )
 
 

@@ -47,6 +47,7 @@ from governance_pipelines.orchestration.model_context import (
     review_version,
 )
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
+from governance_pipelines.orchestration.usage_monitoring import usage_asset
 from governance_pipelines.reporting import clauses
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.inference_log import read_inference_log
@@ -60,7 +61,8 @@ def build_monitoring_definitions(
         "owners": model_owners(config, model),
         "tags": model_tags(model),
     }
-    daily = [daily_asset(spec, model, partitions, common) for spec in DAILY_ASSETS]
+    specs = (*DAILY_ASSETS, usage_asset(config))
+    daily = [daily_asset(spec, model, partitions, common) for spec in specs]
     return dg.Definitions(assets=[*daily, _reference_profile_asset(model, common)])
 
 

@@ -19,6 +19,7 @@ from governance_pipelines.compliance.nightly_summary import nightly_summary
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.orchestration import naming
 from governance_pipelines.orchestration.alerts import SlackAlertsResource
+from governance_pipelines.orchestration.costs import cost_allocation_key
 from governance_pipelines.orchestration.daily_assets import daily_check_spec
 from governance_pipelines.orchestration.resources import GovernanceStoreResource
 from governance_pipelines.store import GovernanceStore
@@ -29,6 +30,7 @@ DAILY_ASSETS = (
     naming.DRIFT_REPORT,
     naming.MODEL_PERFORMANCE,
     naming.SLA_REPORT,
+    naming.USAGE_REPORT,
 )
 
 
@@ -41,8 +43,9 @@ def build_nightly_audit_definitions(
     ]
     job = dg.define_asset_job(
         NIGHTLY_JOB,
-        selection=dg.AssetSelection.assets(*daily_selection, audit_key),
-        description="Yesterday's ingestion, drift, performance and SLA for every model, then the audit.",
+        selection=dg.AssetSelection.assets(*daily_selection, cost_allocation_key(), audit_key),
+        description="Yesterday's ingestion, drift, performance, SLA and usage for every model, "
+        "the day's cost allocation, then the audit.",
     )
     return dg.Definitions(
         assets=[_nightly_audit_asset(config, partitions)],
@@ -54,7 +57,10 @@ def build_nightly_audit_definitions(
 def _nightly_audit_asset(
     config: GovernanceConfig, partitions: dg.DailyPartitionsDefinition
 ) -> dg.AssetsDefinition:
-    upstream = [naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS[1:]]
+    upstream = [
+        *(naming.model_asset_key(m.name, a) for m in config.models for a in DAILY_ASSETS[1:]),
+        cost_allocation_key(),
+    ]
     audit_key = naming.governance_asset_key(naming.NIGHTLY_AUDIT)
 
     @dg.asset(

@@ -152,3 +152,30 @@ def test_a_sensor_tick_says_what_it_did(page: Any, demo_ui: DemoUI) -> None:
     page.goto(f"{demo_ui.base_url}/locations/governance_pipelines/sensors/governance_alerts_sensor")
     page.get_by_text("View logs").first.click(timeout=120_000)
     expect(page.get_by_role("dialog")).to_contain_text(re.compile(r"\d+ new check results"))
+
+
+def test_the_demo_catalog_opens_from_disk_and_links_the_card(page: Any, demo_ui: DemoUI) -> None:
+    """The catalog the demo published, with the demo's real records (not a fixture)."""
+    from playwright.sync_api import expect
+
+    index = demo_ui.home / "catalog" / "index.html"
+    page.goto(index.as_uri())
+    expect(page.locator("#count")).to_contain_text("2 of 2")
+    page.locator("#search").fill("lending")
+    expect(page.locator('.model[data-name="credit_default"]')).to_be_visible()
+    expect(page.locator('.model[data-name="breast_cancer"]')).to_be_hidden()
+    page.locator('.model[data-name="credit_default"] a.model-link').click()
+    expect(page.locator("body")).to_contain_text("Sample request")
+    expect(page.locator("body")).to_contain_text("annual_income")
+    page.locator("a.card-link").first.click()
+    expect(page.locator("body")).to_contain_text("credit_default")
+    assert page.url.endswith("/model_cards/credit_default/v1/model_card.html")
+
+
+def test_the_cost_allocation_shows_the_days_showback(page: Any, demo_ui: DemoUI) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{demo_ui.base_url}/assets/governance/cost_allocation?view=checks")
+    expect(page.locator("body")).to_contain_text(check_names.COSTS_RECONCILED)
+    page.get_by_text("Execution history").click()
+    expect(page.get_by_role("row").filter(has_text="Passed").first).to_be_visible()
