@@ -29,6 +29,7 @@ WATCHED_CHECKS: dict[str, AlertKind] = {
     check_names.PERFORMANCE_WITHIN_TOLERANCE: AlertKind.PERFORMANCE,
     check_names.WITHIN_SLA: AlertKind.SLA,
     check_names.INFERENCE_ROWS_VALID: AlertKind.CHECK_FAILED,
+    check_names.CONSUMERS_KNOWN: AlertKind.CHECK_FAILED,
     check_names.SNAPSHOT_INTEGRITY: AlertKind.CHECK_FAILED,
     check_names.SNAPSHOT_SCHEMA_VALID: AlertKind.CHECK_FAILED,
     **{name: AlertKind.CHECK_FAILED for name in check_names.REQUIRED_VERSION_CHECKS},

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from governance_pipelines.alerting.policy import alert_for
 from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.examples.traffic import simulate_inference_log
 from governance_pipelines.operations.daily_monitoring import positive_scores
@@ -198,7 +199,7 @@ def test_chargeback_follows_requests_and_cost_centres(costed: dict) -> None:
     assert fixed[busiest] == max(fixed.values())
 
 
-def test_undeclared_consumers_are_flagged(costed: dict) -> None:
+def test_undeclared_consumers_are_flagged(costed: dict, config: GovernanceConfig) -> None:
     check = _check(costed["results"][DAYS[0]], "usage_report_consumers_known")
     assert not check.passed
     assert "growth_lab" in check.metadata["summary"].value
@@ -209,6 +210,15 @@ def test_undeclared_consumers_are_flagged(costed: dict) -> None:
     ).step_materialization_data.materialization
     assert materialization.metadata["unique_consumers"].value == 3
     assert materialization.metadata["unknown_consumers"].value == "growth_lab"
+    # The owners are paged about it, as about any failed monitoring check.
+    failing = [
+        r
+        for r in costed["store"].check_results_after(0, limit=10_000)
+        if r.check_name == "usage_report_consumers_known" and not r.passed
+    ]
+    alert = alert_for(config, failing[0])
+    assert alert is not None
+    assert "growth_lab" in alert.breached
 
 
 def test_training_time_is_read_from_the_instance(costed: dict, config: GovernanceConfig) -> None:
