@@ -20,6 +20,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "governance_pipelines.cli.costs:costs",
         "Showback and chargeback of a month, reconciled to the cent.",
     ),
+    "usage": (
+        "governance_pipelines.cli.usage:usage",
+        "Usage per model, version, consumer team or day; adoption.",
+    ),
     "config": ("governance_pipelines.cli.config:config", "Check a governance.yaml file."),
     "db": ("governance_pipelines.cli.db:db", "Manage the governance store's schema."),
     "demo": (
