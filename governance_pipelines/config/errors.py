@@ -49,6 +49,9 @@ def _describe(error: Mapping[str, Any], raw: Any, root: type[BaseModel]) -> str:
     expected = {
         "float_parsing": "a number",
         "float_type": "a number",
+        "decimal_parsing": "a number",
+        "decimal_type": "a number",
+        "finite_number": "a finite number",
         "int_parsing": "a whole number",
         "int_type": "a whole number",
         "int_from_float": "a whole number",

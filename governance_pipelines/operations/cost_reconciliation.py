@@ -189,4 +189,9 @@ def reconcile_bill(
         if ours != amount:
             what = f"{model} on {day}" if model else f"{day} (all models)"
             problems.append(f"bill: {what} billed {amount}, allocated {ours}")
+    # A day the bill itemises by model must name every model that was allocated a cost.
+    itemised = {day for day, model in bill.totals if model is not None and day in wanted}
+    for (day, model), amount in sorted(allocated.items()):
+        if day in itemised and amount and (day, model) not in bill.totals:
+            problems.append(f"bill: {model} on {day} allocated {amount}, not on the bill")
     return problems, billed_total

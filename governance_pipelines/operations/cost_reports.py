@@ -20,7 +20,7 @@ import jinja2
 
 from governance_pipelines.config import GovernanceConfig
 from governance_pipelines.operations.cost_allocation import Allocation
-from governance_pipelines.operations.cost_model import ZERO
+from governance_pipelines.operations.cost_model import ZERO, round_money
 from governance_pipelines.operations.cost_reconciliation import Reconciliation, month_days
 from governance_pipelines.operations.showback import COST_KINDS, CostLine, ReportBy, cost_report
 
@@ -50,7 +50,8 @@ def format_report(lines: Sequence[CostLine], by: ReportBy, output: str) -> str:
     table = [[header, "cost centre", *COST_KINDS, "total", "requests"]]
     table += [[str(r[c] if r[c] is not None else "") for c in columns[:-1]] for r in rows]
     total = sum((line.total for line in lines), ZERO)
-    table.append(["TOTAL", "", *[""] * len(COST_KINDS), str(total), ""])
+    currency = lines[0].currency if lines else "USD"
+    table.append(["TOTAL", "", *[""] * len(COST_KINDS), str(round_money(total, currency)), ""])
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join(
         "  ".join(
