@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.config import GovernanceConfig, expand_env
 from governance_pipelines.operations.cost_allocation import (
     Allocation,
     DayAllocation,
@@ -160,7 +160,11 @@ def month_reconciliation(
     incurred: dict[date, Decimal] = {}
     for booking in store.cost_bookings(days[0], days[-1] + timedelta(days=1)):
         incurred[date.fromisoformat(booking.day)] = Decimal(str(booking.payload["incurred_total"]))
-    bill = read_bill(Path(config.costs.bill), config.costs.currency) if config.costs.bill else None
+    bill = (
+        read_bill(Path(expand_env(config.costs.bill)), config.costs.currency)
+        if config.costs.bill
+        else None
+    )
     return reconcile_month(
         month,
         config.costs.currency,
