@@ -152,6 +152,49 @@ def insert_bound(
     return row, event
 
 
+def update_bound(
+    connection: sa.Connection,
+    table: sa.Table,
+    key_value: Any,
+    values: Mapping[str, Any],
+    *,
+    actor: str,
+    action: str,
+    model_name: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> tuple[sa.Row[Any], audit.AuditEvent]:
+    """Change a governed row that changes by design (an endpoint, a token) and rebind it to
+    the event that records the change, so the row always matches its latest event.
+
+    Same transaction discipline as `insert_bound`; verification keeps each key's latest
+    binding, so earlier events stay in the chain as the row's history.
+    """
+    if table.name not in _TABLES:
+        raise ValueError(f"{table.name} is not a governed (bound) table")
+    head_seq = connection.execute(
+        sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
+    ).scalar_one()
+    seq = head_seq + 1
+    pk = _primary_key(table)
+    changed = connection.execute(
+        table.update().where(pk == key_value).values(**values, **{BINDING_COLUMN: seq})
+    )
+    if changed.rowcount != 1:
+        raise ValueError(f"{table.name} has no row {key_value!r} to change")
+    row = connection.execute(sa.select(table).where(pk == key_value)).one()
+    binding = Binding(table.name, record_key(table, row), record_digest(table, row))
+    event = audit.append_event(
+        connection,
+        actor=actor,
+        action=action,
+        model_name=model_name,
+        payload={**dict(payload or {}), RECORD_KEY: binding.to_dict()},
+    )
+    if event.seq != seq:  # the head is locked above, so this cannot happen
+        raise RuntimeError(f"audit chain moved while rebinding {table.name} {binding.key}")
+    return row, event
+
+
 def verified_rows(
     connection: sa.Connection, table: sa.Table, rows: Sequence[sa.Row[Any]]
 ) -> tuple[list[sa.Row[Any]], list[BindingProblem]]:

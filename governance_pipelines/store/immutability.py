@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 IMMUTABLE_MESSAGE = "governance: rows of this table are immutable (append-only)"
+KEPT_MESSAGE = "governance: rows of this table are never deleted (mark them deleted instead)"
 
 
 def create_append_only_triggers(connection: sa.Connection, tables: tuple[str, ...]) -> None:
@@ -45,6 +46,45 @@ def create_truncate_guards(connection: sa.Connection, tables: tuple[str, ...]) -
             f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION governance_forbid_change()"
         )
+
+
+def create_kept_row_guards(connection: sa.Connection, tables: tuple[str, ...]) -> None:
+    """Rows that change but are never removed (endpoints, tokens): DELETE is refused (and
+    TRUNCATE on PostgreSQL), so a deleted endpoint or a revoked token stays on record.
+
+    UPDATE stays open: it is how their record family marks a row deleted or revoked.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION governance_forbid_delete() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{KEPT_MESSAGE}: %%', TG_TABLE_NAME; END; "
+            "$$ LANGUAGE plpgsql"
+        )
+        for table in tables:
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION governance_forbid_delete()"
+            )
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION governance_forbid_delete()"
+            )
+        return
+    for table in tables:
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{KEPT_MESSAGE}: {table}'); END"
+        )
+
+
+def drop_kept_row_guards(connection: sa.Connection, tables: tuple[str, ...]) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    for table in tables:
+        if postgres:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        else:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
 
 
 def create_forward_only_head(connection: sa.Connection) -> None:
@@ -94,7 +134,9 @@ def drop_guard_function(connection: sa.Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS governance_forbid_change()")
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS governance_forward_only_head()")
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS governance_forbid_delete()")
 
 
 def is_immutability_violation(error: BaseException) -> bool:
-    return IMMUTABLE_MESSAGE in str(error)
+    text = str(error)
+    return IMMUTABLE_MESSAGE in text or KEPT_MESSAGE in text

@@ -6,7 +6,8 @@ check evaluated), so the API offers no way to change them: attempts raise
 
 `GovernanceStore` holds the machinery (opening, migrations, serialised writes, audit
 events, immutability refusals); the record families live in mixins named after what they
-hold: `model_records`, `check_records` and `usage_records`.
+hold: `model_records`, `check_records`, `usage_records`, `cost_records`, `log_appends` and
+`endpoint_records`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 from governance_pipelines.store import alert_records, audit, migrate
 from governance_pipelines.store.check_records import CheckRecordsMixin, CheckResultRecord
 from governance_pipelines.store.cost_records import CostRecordsMixin
+from governance_pipelines.store.endpoint_records import EndpointRecordsMixin
 from governance_pipelines.store.engine import (
     READ_ONLY,
     create_store_engine,
@@ -40,6 +42,7 @@ from governance_pipelines.store.errors import (
 )
 from governance_pipelines.store.immutability import is_immutability_violation
 from governance_pipelines.store.inference_log import Seal, seal_day
+from governance_pipelines.store.log_appends import LogAppendsMixin
 from governance_pipelines.store.model_records import (
     ModelRecordsMixin,
     ModelVersionRecord,
@@ -62,7 +65,14 @@ _LOCK_RETRIES = 5
 T = TypeVar("T")
 
 
-class GovernanceStore(ModelRecordsMixin, CheckRecordsMixin, UsageRecordsMixin, CostRecordsMixin):
+class GovernanceStore(
+    ModelRecordsMixin,
+    CheckRecordsMixin,
+    UsageRecordsMixin,
+    CostRecordsMixin,
+    LogAppendsMixin,
+    EndpointRecordsMixin,
+):
     """Opens (and on first use migrates) the store; the home folder holds its artifacts."""
 
     def __init__(self, engine: Engine, home: Path) -> None:

@@ -29,12 +29,15 @@ APPEND_ONLY_PRIVILEGES = ("SELECT", "INSERT")
 # Each mutable table's privileges, for exactly what the package does to it: the audit
 # head only moves forward (its one row is created by the migration); an outbox row's
 # delivery state and a model's declared config change; a day's usage is recomputed by
-# deleting and re-inserting it. Nothing gets TRUNCATE.
+# deleting and re-inserting it; endpoints change and are marked deleted, tokens are
+# revoked — never removed, so no DELETE. Nothing gets TRUNCATE.
 MUTABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     store_schema.audit_head.name: ("SELECT", "UPDATE"),
     store_schema.alerts.name: ("SELECT", "INSERT", "UPDATE"),
     store_schema.models.name: ("SELECT", "INSERT", "UPDATE"),
     store_schema.usage_records.name: ("SELECT", "INSERT", "DELETE"),
+    store_schema.endpoints.name: ("SELECT", "INSERT", "UPDATE"),
+    store_schema.api_tokens.name: ("SELECT", "INSERT", "UPDATE"),
 }
 
 # Alembic's bookkeeping: the application reads the revision to check it is at head.

@@ -307,8 +307,49 @@ inference_labels = sa.Table(
     sa.Index("ix_inference_labels_model_logged", "model_name", "logged_at"),
 )
 
+# Serving endpoints, managed by people holding `endpoint.manage`. A row changes (settings,
+# soft delete) but is never removed: a name is never reused, so a token scoped to a deleted
+# endpoint cannot reach a new one. Each change rebinds the row to its `endpoint.*` event,
+# whose payload holds the settings before and after.
+endpoints = sa.Table(
+    "endpoints",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("model_name", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),  # production | candidate
+    sa.Column("candidate_version", sa.Integer, nullable=True),
+    sa.Column("mode", sa.String(16), nullable=False),  # live | canary | shadow
+    sa.Column("traffic_share", sa.Float, nullable=True),
+    sa.Column("allowed_teams", sa.Text, nullable=False),  # JSON list of team names
+    sa.Column("rate_limit_per_minute", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_by", sa.String(64), nullable=True),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
+)
+
+# API tokens: only the sha256 of the secret is stored, never the secret. Revoking is the
+# only change; rows are never removed.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_id", sa.String(16), primary_key=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("team", sa.String(64), nullable=False),
+    sa.Column("endpoints", sa.Text, nullable=False),  # JSON list of endpoint names
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.String(64), nullable=True),
+    sa.Column("audit_seq", sa.BigInteger, nullable=True),
+)
+
 # Governed records: each row is bound to the audit event that recorded it (`audit_seq`, and
-# the event's payload carries the row's content hash). Rows are never updated or deleted.
+# the event's payload carries the row's content hash). Rows are never updated or deleted,
+# except the outbox's delivery state and the serving settings (`KEPT_TABLES`).
 BOUND_TABLES = (
     data_snapshots,
     model_snapshots,
@@ -318,17 +359,23 @@ BOUND_TABLES = (
     stage_transitions,
     access_log,
     alerts,
+    endpoints,
+    api_tokens,
 )
+# Changed by their record family (each change rebinds the row to its event) but never
+# removed: a trigger refuses DELETE (and TRUNCATE on PostgreSQL).
+KEPT_TABLES = (endpoints, api_tokens)
 # Append-only without a per-row binding: the chain itself, and the inference log and its
 # labels (sealed per day by digest instead: there are millions of rows), and the cost
 # ledger (bound per booked batch).
 APPEND_ONLY_TABLES = (
-    *(t for t in BOUND_TABLES if t is not alerts),
+    *(t for t in BOUND_TABLES if t is not alerts and t not in KEPT_TABLES),
     audit_log,
     inference_log,
     inference_labels,
     cost_allocations,
 )
 # Tables the application updates by design: the chain's head (forward only, by trigger),
-# an outbox row's delivery state, a model's declared config, and derived usage counts.
-MUTABLE_TABLES = (audit_head, alerts, models, usage_records)
+# an outbox row's delivery state, a model's declared config, derived usage counts, and the
+# serving endpoints and tokens (changed, revoked, marked deleted; never removed).
+MUTABLE_TABLES = (audit_head, alerts, models, usage_records, *KEPT_TABLES)

@@ -22,13 +22,17 @@ from governance_pipelines.config import GovernanceConfig, parse_config
 from governance_pipelines.security import approvals as workflow
 from governance_pipelines.security import promotion_state as state
 from governance_pipelines.security.approvals import ArtifactTampered, PromotionBlocked
+from governance_pipelines.security.endpoint_management import create_endpoint
+from governance_pipelines.security.endpoint_rules import define_endpoint
+from governance_pipelines.security.tokens import issue_token
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.errors import RecordIntegrityError
-from governance_pipelines.store.immutability import drop_append_only_triggers
+from governance_pipelines.store.immutability import drop_append_only_triggers, drop_kept_row_guards
 from governance_pipelines.store.inference_log import read_inference_log, write_inference_log
 from governance_pipelines.store.schema import (
     APPEND_ONLY_TABLES,
     BOUND_TABLES,
+    KEPT_TABLES,
     access_log,
     alerts,
     approvals,
@@ -47,6 +51,7 @@ def as_insider(store: GovernanceStore, *statements: str) -> None:
         drop_append_only_triggers(
             connection, (*tuple(t.name for t in APPEND_ONLY_TABLES), "audit_head")
         )
+        drop_kept_row_guards(connection, tuple(t.name for t in KEPT_TABLES))
         for statement in statements:
             connection.exec_driver_sql(statement)
 
@@ -153,6 +158,8 @@ TAMPERING = {
     "stage_transitions": "UPDATE stage_transitions SET user_name = 'mallory'",
     "access_log": "UPDATE access_log SET allowed = NOT allowed",
     "alerts": "UPDATE alerts SET message = 'all good'",
+    "endpoints": 'UPDATE endpoints SET allowed_teams = \'["risk","mallory"]\'',
+    "api_tokens": "UPDATE api_tokens SET team = 'mallory'",
 }
 
 
@@ -167,6 +174,9 @@ def full_history(store: GovernanceStore, config: GovernanceConfig) -> None:
         ),
         actor="dagster",
     )
+    endpoint = define_endpoint("credit-api", model="credit", teams="risk", rate_limit=60)
+    create_endpoint(store, config, endpoint, "frank")
+    issue_token(store, config, team="risk", endpoints="credit-api", expires="30d", user="frank")
 
 
 def test_every_kind_of_record_is_covered() -> None:

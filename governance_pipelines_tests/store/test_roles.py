@@ -39,6 +39,8 @@ EXPECTED_MUTABLE = {
     "alerts": {"SELECT", "INSERT", "UPDATE"},
     "models": {"SELECT", "INSERT", "UPDATE"},
     "usage_records": {"SELECT", "INSERT", "DELETE"},
+    "endpoints": {"SELECT", "INSERT", "UPDATE"},
+    "api_tokens": {"SELECT", "INSERT", "UPDATE"},
 }
 EXPECTED_APPEND_ONLY = {"SELECT", "INSERT"}
 
@@ -260,6 +262,27 @@ def _use_the_application(store: GovernanceStore) -> None:
     assert store.replace_usage_day("credit", day, [row]) == 1
     assert store.replace_usage_day("credit", day, [{**row, "requests": 12}]) == 1  # DELETE
     assert [r["requests"] for r in store.usage("credit")] == [12]
+    settings = {
+        "model_name": "credit",
+        "stage": "production",
+        "candidate_version": None,
+        "mode": "live",
+        "traffic_share": None,
+        "allowed_teams": ["web"],
+        "rate_limit_per_minute": 600,
+    }
+    store.create_endpoint("credit-api", settings, actor=ACTOR)
+    store.update_endpoint("credit-api", {"rate_limit_per_minute": 60}, actor=ACTOR)  # UPDATE
+    store.delete_endpoint("credit-api", actor=ACTOR)  # marked deleted: an UPDATE
+    store.issue_token(
+        token_id="gpt_0000abcd",
+        token_sha256="c" * 64,
+        team="web",
+        endpoint_names=["credit-api"],
+        expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+        actor=ACTOR,
+    )
+    assert store.revoke_token("gpt_0000abcd", actor=ACTOR).revoked_by == ACTOR
 
 
 @pytest.mark.postgres
@@ -271,6 +294,7 @@ def test_the_application_works_as_the_least_privileged_role(app_store: Governanc
     assert actions[0] == "test.started"
     assert {"model.registered", "model.config_changed", "check.evaluated"} <= set(actions)
     assert "alert.raised" in actions
+    assert {"endpoint.created", "endpoint.deleted", "token.issued", "token.revoked"} <= set(actions)
 
 
 def _attempt(engine: sa.Engine, sql: str) -> sa.exc.DBAPIError | None:
@@ -325,6 +349,8 @@ def test_the_application_role_cannot_rewrite_history(
         "TRUNCATE access_log, approvals",
         "TRUNCATE audit_log, audit_head",
         *(f"TRUNCATE {table.name}" for table in schema.MUTABLE_TABLES),
+        "DELETE FROM endpoints",
+        "DELETE FROM api_tokens",
         "UPDATE alembic_version SET version_num = version_num",
         "DELETE FROM alembic_version",
         "SELECT setval(pg_get_serial_sequence('approvals', 'id'), 1)",
