@@ -17,6 +17,7 @@ import click
 
 from governance_pipelines.cli._common import open_store, store_options
 from governance_pipelines.cli._text import shown, shown_name
+from governance_pipelines.cli.model_export import export
 
 if TYPE_CHECKING:
     from governance_pipelines.config import GovernanceConfig
@@ -72,18 +73,33 @@ def _load(config_path: str | None) -> GovernanceConfig:
     return load_config(config_path)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--all", "all_versions", is_flag=True, help="Every version, not only the latest.")
 @_config_option
 @store_options
+@click.pass_context
 def models(
-    all_versions: bool, config_path: str | None, database_url: str | None, home: str | None
+    ctx: click.Context,
+    all_versions: bool,
+    config_path: str | None,
+    database_url: str | None,
+    home: str | None,
 ) -> None:
     """List models and their versions: stage, checks, required checks passed and approvals.
 
     REQUIRED counts how many of the checks every version needs for production (metric
     threshold, no leakage, reproducible, explainable, fair) passed in their latest result.
+    `governance models export` hands out a version's verified artifact.
     """
+    if ctx.invoked_subcommand is not None:
+        # --config/--home/--database-url typed before the sub-command apply to it too.
+        given = {"config_path": config_path, "database_url": database_url, "home": home}
+        ctx.obj = {
+            name: value
+            for name, value in given.items()
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        }
+        return
     from governance_pipelines.check_names import REQUIRED_VERSION_CHECKS
     from governance_pipelines.security import promotion_state as state
     from governance_pipelines.store.errors import RecordIntegrityError
@@ -121,6 +137,9 @@ def models(
                     version = f"v{record.version}"
                     rows.append((name, version, stage, _gate_text(gate), checks, approved))
     _echo_table(("MODEL", "VERSION", "STAGE", "BLOCKING CHECKS", "REQUIRED", "APPROVALS"), rows)
+
+
+models.add_command(export)
 
 
 @click.command()
