@@ -20,6 +20,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "governance_pipelines.cli.costs:costs",
         "Showback and chargeback of a month, reconciled to the cent.",
     ),
+    "serve": (
+        "governance_pipelines.cli.serve:serve",
+        "Serve the endpoints: token auth, validation, logging.",
+    ),
     "usage": (
         "governance_pipelines.cli.usage:usage",
         "Usage per model, version, consumer team or day; adoption.",
@@ -31,9 +35,25 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Run the whole governance graph on demo models.",
     ),
     "drift": ("governance_pipelines.cli.drift:drift", "Compare two data files for drift."),
+    "endpoints": (
+        "governance_pipelines.cli.endpoints:endpoints",
+        "Create, change, delete and list serving endpoints.",
+    ),
+    "tokens": (
+        "governance_pipelines.cli.endpoints:tokens",
+        "Issue, list and revoke API tokens for the gateway.",
+    ),
     "models": (
         "governance_pipelines.cli.approvals:models",
-        "List models, versions and their check status.",
+        "List models and versions; export a verified version.",
+    ),
+    "log": (
+        "governance_pipelines.cli.log_ingest:log",
+        "Append requests to the inference log from a file.",
+    ),
+    "labels": (
+        "governance_pipelines.cli.log_ingest:labels",
+        "Append late ground truth (labels) from a file.",
     ),
     "approve": (
         "governance_pipelines.cli.approvals:approve",

@@ -1,0 +1,3 @@
+"""The serving gateway: endpoints that call governed model versions, with every request
+authenticated, validated against the model's declared schema and written to the inference
+log."""

@@ -1,0 +1,232 @@
+"""The gateway's HTTP surface (Starlette): predict, labels, endpoint listings, health, metrics.
+
+Why Starlette on uvicorn: both already ship with `dagster-webserver` (no new dependency),
+and a bare ASGI router keeps the governance overhead — auth lookup, schema validation,
+one journal write — to a fraction of a millisecond; FastAPI would add pydantic models per
+request for a schema we already derive from `governance.yaml`.
+
+Every call needs `Authorization: Bearer <token>`: 401 without or with an unknown, expired
+or revoked token, 403 outside its scope, 429 with `Retry-After` over the consumer team's
+rate limit, 422 naming each field and rule a record breaks, 503 with `Retry-After` when the
+journal is full or the endpoint has nothing loaded. The consumer team written to the log is
+the token's, never the caller's say-so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from governance_pipelines.serving.gateway_state import AuthFailure, GatewayState
+from governance_pipelines.serving.model_slots import LoadedVersion
+from governance_pipelines.serving.rate_limit import RateLimiter
+
+__all__ = ["create_app"]
+
+VERSION_HEADER = "X-Model-Version"
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    headers = extra.pop("headers", None)
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class _Handlers:
+    """The routes' handlers over one gateway state (one instance per app)."""
+
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+        self.limiter = RateLimiter()
+
+    def authorised(self, request: Request, endpoint: str) -> Any:
+        token = _bearer(request)
+        if token is None:
+            return _error(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        grant = self.state.authenticate(token, endpoint)
+        if isinstance(grant, AuthFailure):
+            headers = {"WWW-Authenticate": "Bearer"} if grant.status == 401 else None
+            return _error(grant.status, grant.reason, headers=headers)
+        return grant
+
+    async def predict(self, request: Request) -> Response:
+        started = time.perf_counter()
+        name = request.path_params["name"]
+        response = await self._predict(request, name, started)
+        self.state.metrics.responses.labels(name, str(response.status_code)).inc()
+        self.state.metrics.latency.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    async def _predict(self, request: Request, name: str, started: float) -> Response:
+        state = self.state
+        grant = self.authorised(request, name)
+        if isinstance(grant, Response):
+            return grant
+        slot = state.slots.slots.get(name)
+        if slot is None:
+            why = state.slots.problems.get(name, "no such endpoint")
+            status = 404 if name not in state.endpoints else 503
+            return _error(
+                status,
+                f"endpoint {name!r} is not serving: {why}",
+                headers={"Retry-After": "5"} if status == 503 else None,
+            )
+        wait = self.limiter.acquire(name, grant.team, slot.spec.rate_limit_per_minute)
+        if wait:
+            return _error(
+                429,
+                f"rate limit of {slot.spec.rate_limit_per_minute}/min for team {grant.team!r}",
+                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+            )
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, 'the body must be JSON: {"records": [{...}, ...]}')
+        records = body.get("records") if isinstance(body, dict) else None
+        version = slot.choose()
+        checked = version.schema.validate(records)
+        if checked.errors:
+            return _error(422, "invalid records", errors=[e.to_dict() for e in checked.errors])
+        assert checked.frame is not None
+        assert isinstance(records, list)
+        return _answer(state, grant.team, version, checked.frame, records, started)
+
+    async def labels(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        grant = self.authorised(request, name)
+        if isinstance(grant, Response):
+            return grant
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(
+                400, 'the body must be JSON: {"labels": [{"request_id": ..., "label": ...}]}'
+            )
+        outcome = self.state.record_labels(
+            name, grant.team, body.get("labels") if isinstance(body, dict) else None
+        )
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
+
+    async def list_endpoints(self, request: Request) -> Response:
+        grant = self.authorised(request, "")
+        if isinstance(grant, Response):
+            return grant
+        names = sorted(self.state.visible_to(grant))
+        return JSONResponse({"endpoints": [self.state.describe(n) for n in names]})
+
+    async def get_endpoint(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        grant = self.authorised(request, name)
+        if isinstance(grant, Response):
+            return grant
+        return JSONResponse(self.state.describe(name))
+
+    async def healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, _request: Request) -> Response:
+        ready = self.state.ready()
+        return JSONResponse(ready.body, status_code=200 if ready.ok else 503)
+
+    async def metrics(self, _request: Request) -> Response:
+        return Response(self.state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def create_app(state: GatewayState) -> Starlette:
+    """The ASGI app over a started `GatewayState` (its lifespan refreshes the endpoints)."""
+    handlers = _Handlers(state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_refresh_forever(state))
+        try:
+            yield
+        finally:
+            task.cancel()
+            state.close()
+
+    return Starlette(
+        routes=[
+            Route("/v1/endpoints", handlers.list_endpoints, methods=["GET"]),
+            Route("/v1/endpoints/{name}", handlers.get_endpoint, methods=["GET"]),
+            Route("/v1/endpoints/{name}/predict", handlers.predict, methods=["POST"]),
+            Route("/v1/endpoints/{name}/labels", handlers.labels, methods=["POST"]),
+            Route("/healthz", handlers.healthz, methods=["GET"]),
+            Route("/readyz", handlers.readyz, methods=["GET"]),
+            Route("/metrics", handlers.metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _answer(
+    state: GatewayState,
+    team: str,
+    version: LoadedVersion,
+    frame: Any,
+    records: list[dict[str, Any]],
+    started: float,
+) -> Response:
+    """Score, journal one log row per record (errors included), then answer."""
+    request_id = uuid.uuid4().hex
+    requested_at = datetime.now(UTC).isoformat()
+    predictions: list[float | None]
+    try:
+        predictions = [float(p) for p in version.predict(frame)]
+        status, error = "ok", None
+    except Exception as failure:  # the model itself failed: logged as an error, 500
+        predictions, status, error = [None] * len(records), "error", str(failure)
+    latency_ms = (time.perf_counter() - started) * 1000
+    ids = [request_id] if len(records) == 1 else [f"{request_id}-{i}" for i in range(len(records))]
+    rows = [
+        {
+            "request_id": rid,
+            "model_name": version.model_name,
+            "model_version": version.version,
+            "requested_at": requested_at,
+            "consumer_team": team,
+            "latency_ms": latency_ms,
+            "status": status,
+            "features": json.dumps(record, separators=(",", ":")),
+            "prediction": prediction,
+        }
+        for rid, record, prediction in zip(ids, records, predictions, strict=True)
+    ]
+    if not state.journal.append_many(rows):
+        return _error(503, "the gateway is overloaded; retry shortly", headers={"Retry-After": "1"})
+    headers = {VERSION_HEADER: str(version.version), REQUEST_ID_HEADER: request_id}
+    if error is not None:
+        return _error(500, f"the model failed: {error}", request_id=request_id, headers=headers)
+    return JSONResponse(
+        {
+            "request_id": request_id,
+            "request_ids": ids,
+            "model": version.model_name,
+            "model_version": version.version,
+            "predictions": predictions,
+        },
+        headers=headers,
+    )
+
+
+async def _refresh_forever(state: GatewayState) -> None:
+    while True:
+        await asyncio.sleep(state.refresh_seconds)
+        await asyncio.to_thread(state.refresh)

@@ -1,0 +1,241 @@
+"""Everything one gateway process holds: endpoints, loaded versions, tokens, the journal.
+
+The HTTP layer (`app.py`) asks this object questions — is this token allowed here, what
+does this endpoint serve, where do these labels go — and this object asks the store. Token
+checks are cached for a few seconds so a request costs no database round trip; a revoked
+token therefore stops working within `refresh_seconds`, as a promotion starts serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from governance_pipelines.catalog.samples import recorded_sample
+from governance_pipelines.config import GovernanceConfig
+from governance_pipelines.security import tokens
+from governance_pipelines.serving.gateway_metrics import GatewayMetrics
+from governance_pipelines.serving.model_slots import EndpointSpec, ModelSlots
+from governance_pipelines.serving.request_journal import RequestJournal
+from governance_pipelines.store import GovernanceStore
+from governance_pipelines.store.gateway_log import append_new_requests, request_owners
+from governance_pipelines.store.inference_log import InferenceLogError, record_labels
+
+__all__ = ["AuthFailure", "GatewayState", "Grant", "Outcome"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Grant:
+    token_id: str
+    team: str
+    endpoints: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AuthFailure:
+    status: int  # 401, 403, 404 or 503
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+
+def _journal_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Journal lines (JSON) as inference-log rows: timestamps back to datetimes."""
+    return [
+        {**row, "requested_at": datetime.fromisoformat(str(row["requested_at"]))} for row in rows
+    ]
+
+
+@dataclass
+class GatewayState:
+    config: GovernanceConfig
+    store: GovernanceStore
+    journal_folder: Path
+    refresh_seconds: float = 2.0
+    token_cache_seconds: float = 2.0
+    endpoints: dict[str, EndpointSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.slots = ModelSlots(self.config, self.store)
+        self.journal = RequestJournal(
+            self.journal_folder,
+            lambda rows: append_new_requests(self.store.engine, _journal_rows(rows)),
+        )
+        self.metrics = GatewayMetrics(self.journal.counts)
+        self._grants: dict[tuple[str, str], tuple[float, Grant | AuthFailure]] = {}
+        self._lock = threading.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> GatewayState:
+        self.journal.start()
+        self.refresh()
+        return self
+
+    def refresh(self) -> None:
+        """Re-read endpoints and stages; swap in what changed (runs every refresh_seconds)."""
+        try:
+            records = self.store.list_endpoints()
+        except Exception:  # the store is briefly unavailable: keep serving what we have
+            LOGGER.exception("could not re-read the endpoints; serving the previous ones")
+            return
+        self.endpoints = {
+            r.name: EndpointSpec(
+                name=r.name,
+                model_name=r.model_name,
+                allowed_teams=frozenset(r.allowed_teams),
+                rate_limit_per_minute=r.rate_limit_per_minute,
+                mode=r.mode if r.mode == "canary" else "live",
+                candidate_version=r.candidate_version,
+                traffic_share=r.traffic_share or 0.0,
+            )
+            for r in records
+            if not r.deleted
+        }
+        for change in self.slots.refresh(self.endpoints):
+            LOGGER.info("gateway: %s", change)
+        self.metrics.serving.clear()
+        for name, slot in self.slots.slots.items():
+            self.metrics.serving.labels(name, slot.primary.model_name, "primary").set(
+                slot.primary.version
+            )
+            if slot.canary is not None:
+                self.metrics.serving.labels(name, slot.canary.model_name, "canary").set(
+                    slot.canary.version
+                )
+        with self._lock:
+            self._grants.clear()
+
+    def close(self) -> None:
+        self.journal.close()
+
+    # --- questions the HTTP layer asks -----------------------------------------------------
+
+    def authenticate(self, token: str, endpoint: str) -> Grant | AuthFailure:
+        key = (tokens.token_sha256(token), endpoint)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._grants.get(key)
+        if cached is not None and now - cached[0] < self.token_cache_seconds:
+            return cached[1]
+        found = tokens.authenticate(self.store, token, endpoint or None)
+        result: Grant | AuthFailure
+        if isinstance(found, tokens.AuthFailure):
+            result = AuthFailure(found.status, found.message)
+        else:
+            result = Grant(found.token_id, found.team, frozenset(found.endpoints))
+        with self._lock:
+            self._grants[key] = (now, result)
+        return result
+
+    def visible_to(self, grant: Grant) -> list[str]:
+        return [n for n in self.endpoints if n in grant.endpoints]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        spec = self.endpoints.get(name)
+        slot = self.slots.slots.get(name)
+        if spec is None:
+            return {"name": name, "error": "no such endpoint"}
+        described: dict[str, Any] = {
+            "name": name,
+            "model": spec.model_name,
+            "mode": spec.mode,
+            "allowed_teams": sorted(spec.allowed_teams),
+            "rate_limit_per_minute": spec.rate_limit_per_minute,
+            "ready": slot is not None,
+        }
+        if slot is None:
+            described["problem"] = self.slots.problems.get(name)
+            return described
+        described["model_version"] = slot.primary.version
+        if slot.canary is not None:
+            described["canary"] = {
+                "version": slot.canary.version,
+                "traffic_share": spec.traffic_share,
+            }
+        described["inputs"] = slot.primary.schema.to_dict()
+        described["outputs"] = [{"name": "prediction", "type": "number"}]
+        sample = recorded_sample(self.store, spec.model_name, slot.primary.version)
+        if sample is not None:
+            described["sample_request"] = {"records": [sample.request]}
+            described["sample_response"] = sample.response
+        return described
+
+    def ready(self) -> Outcome:
+        loaded = sorted(self.slots.slots)
+        problems = dict(self.slots.problems)
+        ok = bool(loaded) and not problems
+        return Outcome(200 if ok else 503, {"ready": ok, "serving": loaded, "problems": problems})
+
+    def record_labels(self, name: str, team: str, labels: Any) -> Outcome:
+        """Late ground truth for requests this team sent to this endpoint's model."""
+        spec = self.endpoints.get(name)
+        if spec is None:
+            return Outcome(404, {"error": f"no endpoint {name!r}"})
+        if not isinstance(labels, list) or not labels:
+            return Outcome(
+                422, {"error": 'expected {"labels": [{"request_id": ..., "label": ...}]}'}
+            )
+        bad = [
+            i
+            for i, item in enumerate(labels)
+            if not isinstance(item, Mapping)
+            or not isinstance(item.get("request_id"), str)
+            or isinstance(item.get("label"), bool)
+            or not isinstance(item.get("label"), int | float)
+        ]
+        if bad:
+            return Outcome(
+                422,
+                {
+                    "error": "each label needs a string request_id and a numeric label",
+                    "records": bad,
+                },
+            )
+        ids = [str(item["request_id"]) for item in labels]
+        logged = request_owners(self.store.engine, ids)
+        unknown = [i for i in ids if i not in logged]
+        if unknown:
+            self.journal.flush()  # maybe still in the journal: write it, then look again
+            logged = request_owners(self.store.engine, ids)
+            unknown = [i for i in ids if i not in logged]
+        foreign = [i for i in ids if i in logged and logged[i] != (spec.model_name, team)]
+        if unknown or foreign:
+            return Outcome(
+                404,
+                {
+                    "error": "unknown request ids (or not requests of this team to this model)",
+                    "request_ids": unknown + foreign,
+                },
+            )
+        frame = pd.DataFrame(
+            {
+                "request_id": ids,
+                "label": [float(item["label"]) for item in labels],
+                "labeled_at": [datetime.now(UTC)] * len(ids),
+            }
+        )
+        try:
+            added = record_labels(self.store.engine, frame)
+        except InferenceLogError as error:
+            return Outcome(409, {"error": str(error)})
+        return Outcome(200, {"recorded": added, "already_recorded": len(ids) - added})
