@@ -88,7 +88,13 @@ def usage_counts(store: GovernanceStore, day: date) -> dict[str, list[UsageCount
                 latency_ms_sum=Decimal(repr(float(latency))) if latency is not None else Decimal(0),
             )
         )
-    return counts
+    # A split gives tied cents to the earlier part (cost_model.largest_remainder), and the
+    # store orders rows by day and model only: PostgreSQL returns a model's rows in varying
+    # order, which moved cents between consumers across backends and re-runs of a day.
+    return {
+        name: sorted(rows, key=lambda u: (u.version, u.consumer_team))
+        for name, rows in counts.items()
+    }
 
 
 def book_day(
