@@ -66,7 +66,7 @@ def costs(
     imported bill).
     """
     from governance_pipelines.config import ConfigError, load_config
-    from governance_pipelines.operations.cost_booking import month_ledger, month_reconciliation
+    from governance_pipelines.operations.cost_booking import month_reconciliation, month_summary
     from governance_pipelines.operations.cost_reports import format_report, render_month_html
     from governance_pipelines.operations.focus import BillError
     from governance_pipelines.operations.showback import cost_report
@@ -84,21 +84,35 @@ def costs(
                     "(the nightly audit job does), or run `governance demo`"
                 )
             month = latest.replace(day=1)
-        ledger = month_ledger(store, month)
-        if not ledger:
+        summary = month_summary(store, month)
+        if summary.through is None:
             raise click.ClickException(
                 f"no costs are booked for {month:%Y-%m}; materialize governance/cost_allocation "
                 "for its days first"
             )
-        through = max(row.day for row in ledger)
+        ledger = summary.lines
         try:
             check = month_reconciliation(
-                config, store, month, through=through, since=config.schedules.monitoring_start_date
+                config,
+                store,
+                month,
+                through=summary.through,
+                since=config.schedules.monitoring_start_date,
+                summary=summary,
             )
         except BillError as error:
             raise click.ClickException(str(error)) from None
     if output_format == "html":
-        click.echo(render_month_html(config, month, ledger, check, scope=check.scope), nl=False)
+        html = render_month_html(
+            config,
+            month,
+            ledger,
+            check,
+            scope=check.scope,
+            daily=summary.daily,
+            restated=summary.restated,
+        )
+        click.echo(html, nl=False)
     else:
         lines = cost_report(ledger, by, config.costs.currency)  # type: ignore[arg-type]
         if output_format == "table":

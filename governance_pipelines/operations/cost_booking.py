@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from governance_pipelines.config import GovernanceConfig, expand_env
 from governance_pipelines.operations.cost_allocation import (
@@ -38,9 +39,11 @@ from governance_pipelines.store.cost_records import CostBooking
 __all__ = [
     "BookedDay",
     "ComputeHours",
+    "MonthSummary",
     "book_day",
     "month_ledger",
     "month_reconciliation",
+    "month_summary",
     "storage_bytes",
     "usage_counts",
 ]
@@ -152,6 +155,55 @@ def month_ledger(store: GovernanceStore, month: date) -> list[Allocation]:
     return _ledger(store, days[0], days[-1] + timedelta(days=1))
 
 
+@dataclass(frozen=True)
+class MonthSummary:
+    """A month of the ledger summed in the database: what reports and the month's
+    reconciliation need, in memory bounded by models × consumers × cost types, never by
+    the month's rows. `lines` are allocations summed over the month (dated its first day),
+    `by_day_model` summed per day and model."""
+
+    lines: list[Allocation]
+    by_day_model: list[Allocation]
+    daily: dict[date, Decimal]
+    restated: list[date]
+
+    @property
+    def through(self) -> date | None:
+        return max(self.daily) if self.daily else None
+
+
+def _summed(row: dict[str, Any], day: date) -> Allocation:
+    return Allocation(
+        day=row.get("day", day),
+        model_name=row.get("model_name", ""),
+        model_version=None,
+        team=row.get("team", ""),
+        consumer_team=row.get("consumer_team", ""),
+        cost_center=row.get("cost_center"),
+        cost_type=row.get("cost_type", ""),
+        charge_category="Usage",
+        quantity=row["quantity"],
+        unit="",
+        amount=row["amount"],
+        currency=row["currency"],
+    )
+
+
+def month_summary(store: GovernanceStore, month: date) -> MonthSummary:
+    days = month_days(month)
+    start, end = days[0], days[-1] + timedelta(days=1)
+    columns = ["team", "model_name", "consumer_team", "cost_center", "cost_type"]
+    lines = [_summed(row, start) for row in store.cost_sums(start, end, columns)]
+    by_day_model = [
+        _summed(row, start) for row in store.cost_sums(start, end, ["day", "model_name"])
+    ]
+    daily: dict[date, Decimal] = {}
+    for row in by_day_model:
+        daily[row.day] = daily.get(row.day, Decimal(0)) + row.amount
+    restated = sorted(r["day"] for r in store.cost_sums(start, end, ["day"], corrections_only=True))
+    return MonthSummary(lines, by_day_model, daily, restated)
+
+
 def month_reconciliation(
     config: GovernanceConfig,
     store: GovernanceStore,
@@ -159,6 +211,7 @@ def month_reconciliation(
     *,
     through: date,
     since: date | None = None,
+    summary: MonthSummary | None = None,
 ) -> Reconciliation:
     """The month up to `through` against each day's latest booked incurred total (and the
     bill, when `costs.bill` names one)."""
@@ -175,7 +228,7 @@ def month_reconciliation(
         month,
         config.costs.currency,
         incurred,
-        month_ledger(store, month),
+        (summary or month_summary(store, month)).by_day_model,
         through=through,
         since=since,
         bill=bill,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -109,15 +109,23 @@ def render_month_html(
     reconciliation: Reconciliation | None,
     *,
     scope: str,
+    daily: Mapping[date, Decimal] | None = None,
+    restated: Sequence[date] | None = None,
 ) -> str:
+    """The page, from ledger rows — or from a month summed in the database (`lines`
+    summed over the month, with its `daily` totals and `restated` days given)."""
     currency = config.costs.currency
     reports = {by: cost_report(ledger, by, currency) for by in ("team", "model", "consumer")}
-    daily: dict[date, Decimal] = {}
-    for row in ledger:
-        daily[row.day] = daily.get(row.day, ZERO) + row.amount
+    if daily is None:
+        daily = {}
+        for row in ledger:
+            daily[row.day] = daily.get(row.day, ZERO) + row.amount
+    if restated is None:
+        restated = sorted({r.day for r in ledger if r.charge_class})
     if daily:  # every day from the first booked one, so a gap shows as a zero bar
         first, last = min(daily), max(daily)
         daily = {d: daily.get(d, ZERO) for d in month_days(month) if first <= d <= last}
+    shown_days = sorted(daily.items())
     return _TEMPLATES.get_template("cost_report.html.j2").render(
         organisation=config.organisation,
         month=f"{month:%Y-%m}",
@@ -128,7 +136,7 @@ def render_month_html(
         reconciled=reconciliation is not None and reconciliation.passed,
         reconciliation=reconciliation.summary() if reconciliation else "not reconciled",
         total=sum((row.amount for row in ledger), ZERO),
-        restated=sorted({str(r.day) for r in ledger if r.charge_class}),
+        restated=[str(day) for day in restated],
         tables={by: _html_table(lines, by) for by, lines in reports.items()},  # type: ignore[arg-type]
         team_chart=_bar_chart(
             "Showback by owning team", [(x.key, x.total) for x in reports["team"]]
@@ -136,9 +144,7 @@ def render_month_html(
         consumer_chart=_bar_chart(
             "Chargeback by consumer team", [(x.key, x.total) for x in reports["consumer"]]
         ),
-        daily_chart=_bar_chart(
-            "Allocated per day", [(str(d), v) for d, v in sorted(daily.items())]
-        ),
+        daily_chart=_bar_chart("Allocated per day", [(str(d), v) for d, v in shown_days]),
     )
 
 
@@ -148,6 +154,9 @@ def write_month_report(
     through: date,
     folder: Path,
     reconciliation: Reconciliation | None = None,
+    *,
+    daily: Mapping[date, Decimal] | None = None,
+    restated: Sequence[date] | None = None,
 ) -> Path:
     """`<folder>/<YYYY-MM>.html`, the month so far; rewritten as days are booked (it is a
     view of the ledger, which is the record)."""
@@ -157,6 +166,8 @@ def write_month_report(
     if reconciliation is not None:
         scope = reconciliation.scope
     path = folder / f"{through:%Y-%m}.html"
-    html = render_month_html(config, through, ledger, reconciliation, scope=scope)
+    html = render_month_html(
+        config, through, ledger, reconciliation, scope=scope, daily=daily, restated=restated
+    )
     path.write_text(html, encoding="utf-8")
     return path

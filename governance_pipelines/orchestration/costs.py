@@ -21,8 +21,8 @@ from governance_pipelines.operations.cost_booking import (
     BookedDay,
     ComputeHours,
     book_day,
-    month_ledger,
     month_reconciliation,
+    month_summary,
 )
 from governance_pipelines.operations.cost_reports import write_month_report
 from governance_pipelines.operations.focus import BillError, focus_frame
@@ -83,17 +83,29 @@ def _cost_allocation_asset(
         hours = compute_hours(context.instance, config, day)
         booked = book_day(config, store, day, compute_hours=hours, actor=actor)
         path = _write_booking(store, config, booked)
-        month = month_ledger(store, day)
+        # The month so far, summed in the database: a day's run never loads the month's rows.
+        month = month_summary(store, day)
         # Re-running an earlier day: the month so far still runs to its latest booked day.
-        through = max([day, *(row.day for row in month)])
+        through = max(day, month.through or day)
         try:
             month_check = month_reconciliation(
-                config, store, day, through=through, since=config.schedules.monitoring_start_date
+                config,
+                store,
+                day,
+                through=through,
+                since=config.schedules.monitoring_start_date,
+                summary=month,
             )
         except BillError as error:
             raise dg.Failure(str(error)) from None
         report = write_month_report(
-            config, month, through, store.home / "costs" / "reports", month_check
+            config,
+            month.lines,
+            through,
+            store.home / "costs" / "reports",
+            month_check,
+            daily=month.daily,
+            restated=month.restated,
         )
         passed = booked.reconciliation.passed and month_check.passed
         summary = f"{booked.reconciliation.summary()}; {month_check.summary()}"
@@ -111,7 +123,7 @@ def _cost_allocation_asset(
             },
         )
         return dg.MaterializeResult(
-            metadata=_metadata(config, booked, month, path, report),
+            metadata=_metadata(config, booked, month.lines, path, report),
             check_results=[verdict],
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 from governance_pipelines.config import GovernanceConfig
-from governance_pipelines.operations.cost_booking import month_ledger, month_reconciliation
+from governance_pipelines.operations.cost_booking import month_reconciliation, month_summary
 from governance_pipelines.operations.cost_reports import format_report
 from governance_pipelines.operations.showback import cost_report
 from governance_pipelines.orchestration.catalog import model_catalog_key
@@ -51,12 +51,17 @@ def demo_costs(
         return None
     middle = today - timedelta(days=(days + 1) // 2)
     month = middle.replace(day=1)
-    ledger = month_ledger(store, month)
-    if not ledger:
+    summary = month_summary(store, month)
+    if summary.through is None:
         return None
-    through = max(row.day for row in ledger)
+    ledger = summary.lines
     check = month_reconciliation(
-        config, store, month, through=through, since=config.schedules.monitoring_start_date
+        config,
+        store,
+        month,
+        through=summary.through,
+        since=config.schedules.monitoring_start_date,
+        summary=summary,
     )
     currency = config.costs.currency
     report = store.home / "costs" / "reports" / f"{month:%Y-%m}.html"
