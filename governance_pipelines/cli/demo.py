@@ -73,6 +73,8 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
             click.echo(f"    model card:    {model.card_path}")
     if outcome.monitoring is not None:
         _print_monitoring(outcome.monitoring)
+    if outcome.gateway is not None:
+        _print_gateway(outcome.gateway)
     if outcome.costs is not None:
         _print_costs(outcome.costs)
     chain = "intact" if outcome.audit_ok else "BROKEN"
@@ -93,6 +95,19 @@ def demo(config_path: str | None, home: Path | None, database_url: str | None, d
     )
     if not outcome.success or not outcome.audit_ok:
         raise SystemExit(1)
+
+
+def _print_gateway(gateway) -> None:
+    click.echo("A challenger served as a canary by a real gateway (`governance serve`):")
+    if gateway.problem:
+        click.echo(f"  FAILED: {gateway.problem}", err=True)
+        return
+    split = ", ".join(f"v{v}: {n}" for v, n in sorted(gateway.by_version.items()))
+    click.echo(
+        f"  {gateway.requests} requests over HTTP ({split}); {gateway.logged} in the inference "
+        f"log; {gateway.labels} labels posted back"
+    )
+    click.echo(f"  A/B test {gateway.ab_summary}")
 
 
 def _print_costs(costs) -> None:

@@ -35,6 +35,7 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
+from governance_pipelines.orchestration.demo_gateway import GatewayRound, gateway_round
 from governance_pipelines.orchestration.demo_reports import DemoCosts, demo_costs, publish_catalog
 from governance_pipelines.orchestration.demo_setup import (
     DEMO_RUN_TAGS,
@@ -110,6 +111,7 @@ class DemoOutcome:
     monitoring: MonitoringOutcome | None = None
     costs: DemoCosts | None = None
     catalog: Path | None = None
+    gateway: GatewayRound | None = None
 
 
 def run_demo(
@@ -154,16 +156,16 @@ def run_demo(
                 _model_outcome(store, config, model, instance, result, sign_offs[model.name])
                 for model in config.models
             ]
-            monitoring = None
-            if traffic_days > 0:
-                monitoring = _simulate_and_monitor(
-                    store,
-                    config,
-                    definitions,
-                    instance,
-                    traffic_days,
-                    today,
-                )
+            monitoring = (
+                _simulate_and_monitor(store, config, definitions, instance, traffic_days, today)
+                if traffic_days > 0
+                else None
+            )
+            gateway = (
+                gateway_round(store, config, config_path, resource, instance, QUIET, DEMO_RUN_TAGS)
+                if traffic_days > 0
+                else None
+            )
             catalog_built = publish_catalog(job, instance, QUIET, DEMO_RUN_TAGS)
         costs = demo_costs(store, config, days=traffic_days, today=today)
         verification = store.verify_audit_chain()
@@ -173,7 +175,8 @@ def run_demo(
         success=result.success
         and catalog_built
         and not (monitoring and monitoring.failed_nights)
-        and (costs is None or costs.reconciled),
+        and (costs is None or costs.reconciled)
+        and (gateway is None or gateway.ok),
         config_path=config_path,
         store_url=display_url(store_url),
         home=home_path,
@@ -184,6 +187,7 @@ def run_demo(
         audit_ok=verification.ok,
         monitoring=monitoring,
         costs=costs,
+        gateway=gateway,
         catalog=home_path / "catalog" / "index.html" if catalog_built else None,
     )
 
