@@ -87,6 +87,7 @@ from governance_pipelines.operations.cost_booking import (
     book_day,
     month_ledger,
     month_reconciliation,
+    month_summary,
 )
 from governance_pipelines.operations.cost_reports import write_month_report
 from governance_pipelines.operations.showback import ReportBy, cost_report
@@ -546,14 +547,27 @@ def month_so_far(store: GovernanceStore, scenario: Scenario, day: date) -> list[
     the month so far read back, reconciled, written as the HTML report, and the showback
     and chargeback tables for its metadata."""
     config = scenario.config
-    month = month_ledger(store, day)
-    through = max([day, *(row.day for row in month)])
+    month = month_summary(store, day)  # summed in the database, as the asset does
+    through = max(day, month.through or day)
     check = month_reconciliation(
-        config, store, day, through=through, since=config.schedules.monitoring_start_date
+        config,
+        store,
+        day,
+        through=through,
+        since=config.schedules.monitoring_start_date,
+        summary=month,
     )
-    write_month_report(config, month, through, store.home / "costs" / "reports", check)
+    write_month_report(
+        config,
+        month.lines,
+        through,
+        store.home / "costs" / "reports",
+        check,
+        daily=month.daily,
+        restated=month.restated,
+    )
     for by in METADATA_REPORTS:
-        [line.to_dict() for line in cost_report(month, by, config.costs.currency)]
+        [line.to_dict() for line in cost_report(month.lines, by, config.costs.currency)]
     return [] if check.passed else [check.summary()]
 
 
