@@ -35,7 +35,11 @@ from governance_pipelines.orchestration.definitions_builder import (
     DEVELOPMENT_JOB,
     build_definitions,
 )
-from governance_pipelines.orchestration.demo_gateway import GatewayRound, gateway_round
+from governance_pipelines.orchestration.demo_gateway import (
+    GatewayRound,
+    gateway_round,
+    trained_version,
+)
 from governance_pipelines.orchestration.demo_reports import DemoCosts, demo_costs, publish_catalog
 from governance_pipelines.orchestration.demo_setup import (
     DEMO_RUN_TAGS,
@@ -142,7 +146,10 @@ def run_demo(
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, run_config=QUIET, tags=DEMO_RUN_TAGS
             )
-            sign_offs = {model.name: _sign_off(store, config, model) for model in config.models}
+            sign_offs = {
+                m.name: _sign_off(store, config, m, trained_version(result, m.name))
+                for m in config.models
+            }
             cards = [
                 naming.model_asset_key(m.name, naming.MODEL_CARD)
                 for m in config.models
@@ -192,9 +199,12 @@ def run_demo(
     )
 
 
-def _sign_off(store: GovernanceStore, config: GovernanceConfig, model: ModelConfig) -> str | None:
-    """Approve and promote the newest version when it passed every gate; say what was done."""
-    versions = store.list_model_versions(model.name)
+def _sign_off(
+    store: GovernanceStore, config: GovernanceConfig, model: ModelConfig, trained: int | None
+) -> str | None:
+    """Approve and promote the version this run trained (not a challenger an earlier demo
+    registered) when it passed every gate; say what was done."""
+    versions = [v for v in store.list_model_versions(model.name) if v.version == trained]
     if not versions:
         return None
     latest = versions[-1]

@@ -65,6 +65,17 @@ class GatewayRound:
         return self.problem is None and self.logged == self.requests
 
 
+def trained_version(result: dg.ExecuteInProcessResult, model_name: str) -> int | None:
+    """The version a development run trained or reused for the model (its `model_version`
+    materialization), or None when the run did not get that far."""
+    key = dg.AssetKey([model_name, "model_version"])
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if event.asset_key == key and "version" in materialization.metadata:
+            return int(materialization.metadata["version"].value)  # type: ignore[arg-type]
+    return None
+
+
 def challenger_config(config: GovernanceConfig) -> GovernanceConfig:
     """The same declaration with another training seed: a genuine second version."""
     raw = config.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -150,28 +161,18 @@ def serve_challenger(
 ) -> GatewayRound:
     """Train the challenger, serve it as a canary over HTTP, judge the A/B test."""
     model = config.model(DEMO_MODEL)
-    before = {v.version for v in store.list_model_versions(DEMO_MODEL)}
-    if not job.execute_in_process(
+    run = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config, tags=tags
-    ).success:
-        return GatewayRound(0, {}, 0, 0, "", "the challenger's development run failed")
-    new = sorted({v.version for v in store.list_model_versions(DEMO_MODEL)} - before)
-    if not new:
-        return GatewayRound(0, {}, 0, 0, "", "the challenger did not register a new version")
-    challenger = new[-1]
-    admin = _admin(config)
-    teams = [t.name for t in config.teams if t.name in ("underwriting", "collections")] or [
-        model.team
-    ]
-    create_endpoint(
-        store,
-        config,
-        define_endpoint(ENDPOINT, model=DEMO_MODEL, teams=",".join(teams), rate_limit=100_000),
-        admin,
     )
-    create_endpoint(
-        store,
-        config,
+    challenger = trained_version(run, DEMO_MODEL)
+    control = sample_version(store, DEMO_MODEL)
+    if not run.success or challenger is None or control is None or challenger == control:
+        return GatewayRound(0, {}, 0, 0, "", "the challenger's development run failed")
+    admin = _admin(config)
+    teams = [t.name for t in config.teams if t.name in ("underwriting", "collections")]
+    teams = teams or [model.team]
+    for definition in (
+        define_endpoint(ENDPOINT, model=DEMO_MODEL, teams=",".join(teams), rate_limit=100_000),
         define_endpoint(
             f"{ENDPOINT}-canary",
             model=DEMO_MODEL,
@@ -181,8 +182,9 @@ def serve_challenger(
             version=challenger,
             traffic_share=CANARY_SHARE,
         ),
-        admin,
-    )
+    ):
+        if store.get_endpoint(definition.name, include_deleted=True) is None:  # a re-run reuses
+            create_endpoint(store, config, definition, admin)
     tokens = [
         issue_token(
             store,
@@ -194,7 +196,7 @@ def serve_challenger(
         ).secret
         for team in teams
     ]
-    return _send_and_judge(store, model, config_path, challenger, tokens)
+    return _send_and_judge(store, model, config_path, challenger, control, tokens)
 
 
 def _send_and_judge(
@@ -202,9 +204,9 @@ def _send_and_judge(
     model: ModelConfig,
     config_path: Path,
     challenger: int,
+    control: int,
     tokens: list[str],
 ) -> GatewayRound:
-    control = sample_version(store, DEMO_MODEL) or 1
     registered = store.get_model_version(DEMO_MODEL, control)
     snapshot = store.get_snapshot(registered.snapshot_id, DEMO_MODEL)
     frame = read_snapshot(snapshot.path, snapshot.snapshot_id)

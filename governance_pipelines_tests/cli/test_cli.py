@@ -75,6 +75,10 @@ def test_demo_runs_end_to_end_and_is_repeatable(
     assert "Production monitoring over the last 3 days" in first.output
     assert "credit_default: 4500 requests logged" in first.output
     assert "Slack is not configured (set SLACK_BOT_TOKEN)" in first.output
+    # A challenger served as a canary by a real gateway: every answered request logged.
+    assert "1400 requests over HTTP (v1: " in first.output
+    assert "1400 in the inference log; 1400 labels posted back" in first.output
+    assert "A/B test v2 vs v1: label " in first.output
 
     second = runner.invoke(main, ["demo", "--home", str(home), "--days", "3"])
     assert second.exit_code == 0, second.output
@@ -83,7 +87,8 @@ def test_demo_runs_end_to_end_and_is_repeatable(
         assert (
             len(store.recent_events(action="snapshot.registered")) == 2
         )  # unchanged data, no new snapshot
-        assert len(store.recent_events(action="model_version.registered")) == 2  # nor a new version
+        # Two models and the credit challenger; nothing new the second time.
+        assert len(store.recent_events(action="model_version.registered")) == 3
         assert len(store.recent_events(action="model_version.promoted")) == 2  # promoted once
         assert (
             "credit_default: 4500 requests logged" in second.output
