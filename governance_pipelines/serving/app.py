@@ -35,12 +35,38 @@ from governance_pipelines.serving.rate_limit import RateLimiter
 __all__ = ["create_app"]
 
 VERSION_HEADER = "X-Model-Version"
+# A request body larger than this is refused (413) before it is parsed: 1,000 records of a
+# few dozen features fit easily; a multi-gigabyte body must not reach json.loads.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-Id"
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     headers = extra.pop("headers", None)
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+async def _json_body(request: Request) -> Any:
+    """The parsed body; raises ValueError (too large, not JSON, or NaN/Infinity literals)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise OverflowError
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY_BYTES:
+            raise OverflowError
+    return json.loads(data, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _body_error(error: Exception, shape: str) -> JSONResponse:
+    if isinstance(error, OverflowError):
+        return _error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    return _error(400, f"the body must be JSON: {shape}")
 
 
 def _bearer(request: Request) -> str | None:
@@ -96,9 +122,9 @@ class _Handlers:
                 headers={"Retry-After": RateLimiter.retry_after_header(wait)},
             )
         try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, 'the body must be JSON: {"records": [{...}, ...]}')
+            body = await _json_body(request)
+        except (ValueError, OverflowError) as error:  # JSONDecodeError is a ValueError
+            return _body_error(error, '{"records": [{...}, ...]}')
         records = body.get("records") if isinstance(body, dict) else None
         version = slot.choose()
         checked = version.schema.validate(records)
@@ -114,11 +140,9 @@ class _Handlers:
         if isinstance(grant, Response):
             return grant
         try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(
-                400, 'the body must be JSON: {"labels": [{"request_id": ..., "label": ...}]}'
-            )
+            body = await _json_body(request)
+        except (ValueError, OverflowError) as error:
+            return _body_error(error, '{"labels": [{"request_id": ..., "label": ...}]}')
         outcome = self.state.record_labels(
             name, grant.team, body.get("labels") if isinstance(body, dict) else None
         )

@@ -9,6 +9,7 @@ token therefore stops working within `refresh_seconds`, as a promotion starts se
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -202,6 +203,7 @@ class GatewayState:
             or not isinstance(item.get("request_id"), str)
             or isinstance(item.get("label"), bool)
             or not isinstance(item.get("label"), int | float)
+            or not math.isfinite(item["label"])
         ]
         if bad:
             return Outcome(

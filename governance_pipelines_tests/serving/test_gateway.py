@@ -197,3 +197,30 @@ def test_a_tampered_artifact_is_refused_and_alerted(served: Served) -> None:
         artifact.write_bytes(original)
         promote(store, served.config, "applicants", 1, "production", "frank", reason="back")
         store.dispose()
+
+
+def test_oversized_and_non_json_bodies_are_refused_before_parsing(
+    gateway: Any, served: Served
+) -> None:
+    client, _ = gateway
+    huge = b'{"records": [' + b'{"income": 1.0},' * 300_000 + b"{}]}"
+    response = client.post(
+        "/v1/endpoints/scorer/predict", content=huge, headers=_auth(served.lending_token)
+    )
+    assert response.status_code == 413
+    nan = b'{"records": [{"income": NaN, "debt": 0.1, "region": "north"}]}'
+    response = client.post(
+        "/v1/endpoints/scorer/predict", content=nan, headers=_auth(served.lending_token)
+    )
+    assert response.status_code == 400  # NaN is not JSON: never a silent NaN feature
+    infinite_label = b'{"labels": [{"request_id": "x", "label": Infinity}]}'
+    response = client.post(
+        "/v1/endpoints/scorer/labels", content=infinite_label, headers=_auth(served.lending_token)
+    )
+    assert response.status_code == 400
+    non_finite = client.post(
+        "/v1/endpoints/scorer/labels",
+        json={"labels": [{"request_id": "x", "label": True}]},
+        headers=_auth(served.lending_token),
+    )
+    assert non_finite.status_code == 422
