@@ -124,12 +124,7 @@ def insert_bound(
     the next event's number, then the event is appended with the row's content hash (read
     back from the database, so the hash covers what is stored, not what was meant).
     """
-    if table.name not in _TABLES:
-        raise ValueError(f"{table.name} is not a governed (bound) table")
-    head_seq = connection.execute(
-        sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
-    ).scalar_one()
-    seq = head_seq + 1
+    seq = _next_seq(connection, table)
     result = connection.execute(table.insert().values(**values, **{BINDING_COLUMN: seq}))
     pk = _primary_key(table)
     key_value = values.get(pk.name, None)
@@ -137,19 +132,17 @@ def insert_bound(
         inserted = result.inserted_primary_key
         assert inserted is not None  # always set after a single-row insert()
         key_value = inserted[0]
-    row = connection.execute(sa.select(table).where(pk == key_value)).one()
-    binding = Binding(table.name, record_key(table, row), record_digest(table, row))
-    event = audit.append_event(
+    return _bind(
         connection,
+        table,
+        key_value,
+        seq,
         actor=actor,
         action=action,
         model_name=model_name,
         version=version,
-        payload={**dict(payload or {}), RECORD_KEY: binding.to_dict()},
+        payload=payload,
     )
-    if event.seq != seq:  # the head is locked above, so this cannot happen
-        raise RuntimeError(f"audit chain moved while binding {table.name} {binding.key}")
-    return row, event
 
 
 def update_bound(
@@ -169,29 +162,55 @@ def update_bound(
     Same transaction discipline as `insert_bound`; verification keeps each key's latest
     binding, so earlier events stay in the chain as the row's history.
     """
-    if table.name not in _TABLES:
-        raise ValueError(f"{table.name} is not a governed (bound) table")
-    head_seq = connection.execute(
-        sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
-    ).scalar_one()
-    seq = head_seq + 1
+    seq = _next_seq(connection, table)
     pk = _primary_key(table)
     changed = connection.execute(
         table.update().where(pk == key_value).values(**values, **{BINDING_COLUMN: seq})
     )
     if changed.rowcount != 1:
         raise ValueError(f"{table.name} has no row {key_value!r} to change")
-    row = connection.execute(sa.select(table).where(pk == key_value)).one()
+    return _bind(
+        connection, table, key_value, seq, actor=actor, action=action, model_name=model_name,
+        payload=payload,
+    )  # fmt: skip
+
+
+def _next_seq(connection: sa.Connection, table: sa.Table) -> int:
+    """The number the next event gets, with the chain's head locked for this transaction."""
+    if table.name not in _TABLES:
+        raise ValueError(f"{table.name} is not a governed (bound) table")
+    head_seq = connection.execute(
+        sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
+    ).scalar_one()
+    return int(head_seq) + 1
+
+
+def _bind(
+    connection: sa.Connection,
+    table: sa.Table,
+    key_value: Any,
+    seq: int,
+    *,
+    actor: str,
+    action: str,
+    model_name: str | None = None,
+    version: int | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> tuple[sa.Row[Any], audit.AuditEvent]:
+    """Read the row back (the hash covers what is stored, not what was meant) and append
+    the event `seq` that carries its binding."""
+    row = connection.execute(sa.select(table).where(_primary_key(table) == key_value)).one()
     binding = Binding(table.name, record_key(table, row), record_digest(table, row))
     event = audit.append_event(
         connection,
         actor=actor,
         action=action,
         model_name=model_name,
+        version=version,
         payload={**dict(payload or {}), RECORD_KEY: binding.to_dict()},
     )
-    if event.seq != seq:  # the head is locked above, so this cannot happen
-        raise RuntimeError(f"audit chain moved while rebinding {table.name} {binding.key}")
+    if event.seq != seq:  # the head is locked by _next_seq, so this cannot happen
+        raise RuntimeError(f"audit chain moved while binding {table.name} {binding.key}")
     return row, event
 
 
