@@ -133,16 +133,9 @@ def insert_bound(
         assert inserted is not None  # always set after a single-row insert()
         key_value = inserted[0]
     return _bind(
-        connection,
-        table,
-        key_value,
-        seq,
-        actor=actor,
-        action=action,
-        model_name=model_name,
-        version=version,
-        payload=payload,
-    )
+        connection, table, key_value, seq, actor=actor, action=action, model_name=model_name,
+        version=version, payload=payload,
+    )  # fmt: skip
 
 
 def update_bound(
@@ -186,19 +179,11 @@ def _next_seq(connection: sa.Connection, table: sa.Table) -> int:
 
 
 def _bind(
-    connection: sa.Connection,
-    table: sa.Table,
-    key_value: Any,
-    seq: int,
-    *,
-    actor: str,
-    action: str,
-    model_name: str | None = None,
-    version: int | None = None,
+    connection: sa.Connection, table: sa.Table, key_value: Any, seq: int, *, actor: str,
+    action: str, model_name: str | None = None, version: int | None = None,
     payload: Mapping[str, Any] | None = None,
-) -> tuple[sa.Row[Any], audit.AuditEvent]:
-    """Read the row back (the hash covers what is stored, not what was meant) and append
-    the event `seq` that carries its binding."""
+) -> tuple[sa.Row[Any], audit.AuditEvent]:  # fmt: skip
+    """Read the row back (hash what is stored) and append event `seq` with its binding."""
     row = connection.execute(sa.select(table).where(_primary_key(table) == key_value)).one()
     binding = Binding(table.name, record_key(table, row), record_digest(table, row))
     event = audit.append_event(
