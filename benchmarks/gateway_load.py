@@ -13,8 +13,11 @@ holds the demo): `governance demo --days 0` (trains and promotes the demo models
 The request body is the catalog's recorded sample of the production version (a real row of
 the demo's credit applications, the `sample_request` of GET /v1/endpoints/credit).
 
-For each worker count (1, then 2), one server at a time (bare then governed; the order
-alternates with `--rounds`, whose samples are pooled):
+For each worker count (1, then 2), both servers run side by side and the client alternates
+`--block`-second blocks between them (so a drift in machine speed or in other processes' load
+hits both alike — a shared 2-core VM drifts a lot; an idle server costs next to nothing).
+Each block waits for its last answer; the first `--warmup` seconds of blocks are not
+counted:
 
 * governed — `governance serve --port P --workers W`, POST /v1/endpoints/credit/predict
   with the bearer token;
@@ -31,11 +34,10 @@ the figures instead of being hidden: no coordinated omission). It is an asyncio 
 raw keep-alive HTTP/1.1 connections (pre-opened, used in FIFO rotation so that requests
 spread across the workers' connections; a new one is opened whenever all are busy), so
 the client costs a fraction of what an HTTP library would. Latency is measured from the
-due time to the last byte of the answer; service time from the actual send. The first
-`--warmup` seconds are sent at the same rate but not counted. Server CPU per request
-(user + system time of the server's process tree, /proc, over the measured window) does
-not depend on the client's scheduling; the CPU every other process used meanwhile (/proc/stat
-minus server and client) says how quiet the machine was.
+due time to the last byte of the answer; service time from the actual send. Server CPU per
+request (user + system time of the server's process tree, /proc, over the measured blocks)
+does not depend on the client's scheduling; the CPU every other process used meanwhile
+(/proc/stat minus server and client) says how quiet the machine was.
 
 Both servers run with OMP_NUM_THREADS=1 (`--omp-threads`): the demo model is a
 HistGradientBoostingClassifier, whose OpenMP pool wakes every core for a one-row predict —
@@ -53,7 +55,7 @@ Saturation (`--max-rate`): after the steady run, each server is driven at rate +
 `--step-rate` for `--step-seconds` each (2 s warm-up) until it falls behind.
 
     python benchmarks/gateway_load.py [--rate 200] [--seconds 30] [--warmup 5]
-        [--workers 1,2] [--rounds 1] [--max-rate R --step-rate 50] [--home DIR]
+        [--workers 1,2] [--block 3] [--max-rate R --step-rate 50] [--home DIR]
 """
 
 from __future__ import annotations
@@ -64,11 +66,11 @@ import collections
 import contextlib
 import itertools
 import json
+import math
 import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -349,8 +351,9 @@ Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 class Client:
     """Keep-alive connections in FIFO rotation; opens another when all are busy."""
 
-    def __init__(self, target: Target, timeout: float = 30.0) -> None:
+    def __init__(self, target: Target, *, parse_id: bool, timeout: float = 30.0) -> None:
         self.target = target
+        self.parse_id = parse_id  # read the request id of each 200 answer (governed)
         self.payload = target.request_bytes()
         self.timeout = timeout
         self.idle: collections.deque[Connection] = collections.deque()
@@ -392,12 +395,12 @@ class Client:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return reader, writer
 
-    async def call(self, due: float, parse_id: bool) -> Sample:
+    async def call(self, due: float) -> Sample:
         sent = time.perf_counter()
         connection = None
         try:
             async with asyncio.timeout(self.timeout):
-                connection = self.idle.popleft() if self.idle else await self._connect()
+                connection = self._idle_connection() or await self._connect()
                 reader, writer = connection
                 writer.write(self.payload)
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -414,8 +417,20 @@ class Client:
             return Sample(due, sent, time.perf_counter(), 0, None)
         self.idle.append(connection)
         status = int(head[9:12])
-        request_id = json.loads(body).get("request_id") if parse_id and status == 200 else None
+        request_id = None
+        if self.parse_id and status == 200:
+            request_id = json.loads(body).get("request_id")
         return Sample(due, sent, done, status, request_id)
+
+    def _idle_connection(self) -> Connection | None:
+        """The next pooled connection the server has not closed (uvicorn closes one idle for
+        5 s — a setup waiting while the other one is measured)."""
+        while self.idle:
+            connection = self.idle.popleft()
+            if not connection[0].at_eof() and not connection[1].is_closing():
+                return connection
+            connection[1].close()
+        return None
 
     async def close(self) -> None:
         while self.idle:
@@ -425,7 +440,7 @@ class Client:
                 await writer.wait_closed()
 
 
-async def open_loop(client: Client, rate: float, seconds: float, parse_id: bool) -> list[Sample]:
+async def open_loop(client: Client, rate: float, seconds: float) -> list[Sample]:
     """Send at `rate` for `seconds`, each request at its due time whatever came before."""
     count = round(rate * seconds)
     start = time.perf_counter() + 0.05
@@ -435,7 +450,7 @@ async def open_loop(client: Client, rate: float, seconds: float, parse_id: bool)
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(client.call(due, parse_id)))
+        tasks.append(asyncio.create_task(client.call(due)))
     return list(await asyncio.gather(*tasks))
 
 
@@ -450,35 +465,82 @@ class Phase:
     other_cores: float  # CPU used by every other process on the machine, in cores
 
 
-def drive(
-    server: Server, target: Target, rate: float, warmup: float, seconds: float, connections: int
-) -> tuple[list[Sample], Phase, list[int]]:
-    """Warm-up then the measured window, one continuous schedule; returns every sample, the
-    measured phase and the connections each server process holds."""
-    parse_id = "/v1/" in target.path
+async def measure(client: Client, server: Server, rate: float, seconds: float) -> Phase:
+    """One measured window: the samples, and the CPU of server, client and everyone else."""
+    cpu_before, window_start = server.cpu_seconds(), time.perf_counter()
+    client_before, machine_before = time.process_time(), machine_cpu_seconds()
+    opened = client.opened
+    samples = await open_loop(client, rate, seconds)
+    client_cpu = time.process_time() - client_before
+    cpu_after = server.cpu_seconds()
+    cpu = sum(cpu_after) - sum(cpu_before)
+    others = machine_cpu_seconds() - machine_before - cpu - client_cpu
+    window = time.perf_counter() - window_start
+    return Phase(
+        samples,
+        window_start,
+        cpu,
+        cpu_after[1] - cpu_before[1],
+        client_cpu,
+        client.opened - opened,
+        others / window,
+    )
 
-    async def go() -> tuple[list[Sample], Phase, list[int]]:
-        client = Client(target)
-        spread = await client.open(connections, server, server.workers)
+
+@dataclass
+class Run:
+    """One setup (bare or governed) at one worker count: its server, client and samples."""
+
+    kind: str
+    server: Server
+    client: Client
+    spread: list[int] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    sent: list[Sample] = field(default_factory=list)  # every request, warm-up included
+
+
+async def interleave(runs: Sequence[Run], args: argparse.Namespace) -> None:
+    """Both servers are up; the client alternates `--block`-second blocks between them, so a
+    change in machine speed or load hits both alike. Each block waits for its last answer
+    before the next starts; the first blocks warm up."""
+    for run in runs:
+        run.spread = await run.client.open(args.connections, run.server, run.server.workers)
+    warm = math.ceil(args.warmup / args.block)
+    blocks = max(1, round(args.seconds / args.block))
+    try:
+        for i in range(warm + blocks):
+            for run in runs:
+                phase = await measure(run.client, run.server, args.rate, args.seconds / blocks)
+                run.sent += phase.samples
+                if i >= warm:
+                    run.phases.append(phase)
+    finally:
+        for run in runs:
+            await run.client.close()
+
+
+async def saturate(run: Run, args: argparse.Namespace, results: Results) -> None:
+    """Raise the rate by --step-rate until the server falls behind (fresh pool each step)."""
+    rate = args.rate + args.step_rate
+    while args.max_rate and rate <= args.max_rate:
+        client = Client(run.client.target, parse_id=run.client.parse_id)
+        await client.open(args.connections, run.server, run.server.workers)
         try:
-            warm = await open_loop(client, rate, warmup, parse_id)
-            cpu_before, window_start = server.cpu_seconds(), time.perf_counter()
-            client_before, machine_before = time.process_time(), machine_cpu_seconds()
-            measured = await open_loop(client, rate, seconds, parse_id)
-            client_cpu = time.process_time() - client_before
-            cpu_after = server.cpu_seconds()
-            threads = cpu_after[1] - cpu_before[1]
-            cpu = sum(cpu_after) - sum(cpu_before)
-            others = machine_cpu_seconds() - machine_before - cpu - client_cpu
-            window = time.perf_counter() - window_start
+            run.sent += await open_loop(client, rate, 2.0)
+            phase = await measure(client, run.server, rate, args.step_seconds)
         finally:
             await client.close()
-        phase = Phase(
-            measured, window_start, cpu, threads, client_cpu, client.opened, others / window
+        run.sent += phase.samples
+        got = figures([phase], rate)
+        results.saturation.append((run.kind, run.server.workers, got))
+        print(
+            f"    {run.kind} saturation {rate:.0f}/s: {got.achieved:.0f}/s, p50 "
+            f"{got.latency['p50']:.1f} p99 {got.latency['p99']:.1f} ms, errors {got.errors}",
+            flush=True,
         )
-        return warm + measured, phase, spread
-
-    return _run(go())
+        if got.achieved < 0.9 * rate or got.errors > 0.01 * got.ok or got.latency["p99"] > 1e3:
+            break
+        rate += args.step_rate
 
 
 def machine_cpu_seconds() -> float:
@@ -527,7 +589,9 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
 def figures(phases: Sequence[Phase], rate: float) -> Figures:
     samples = [s for p in phases for s in p.samples]
     ok = [s for s in samples if s.status == 200]
-    span = sum(max(s.done for s in p.samples) - p.window_start for p in phases if p.samples)
+    span = sum(  # from the first due time to the last answer, per window
+        max(s.done for s in p.samples) - min(s.due for s in p.samples) for p in phases if p.samples
+    )
     lags = sorted(s.sent - s.due for s in samples)
     return Figures(
         offered=rate,
@@ -603,8 +667,7 @@ def check_loss(server: Server, home: Path, workers: int, ids: set[str]) -> LossC
 
 @dataclass
 class Results:
-    phases: dict[tuple[str, int], list[Phase]] = field(default_factory=dict)
-    spread: dict[tuple[str, int], list[list[int]]] = field(default_factory=dict)
+    runs: dict[tuple[str, int], Run] = field(default_factory=dict)
     losses: list[LossCheck] = field(default_factory=list)
     saturation: list[tuple[str, int, Figures]] = field(default_factory=list)
     loads: list[str] = field(default_factory=list)
@@ -620,60 +683,61 @@ def running(kind: str, workers: int, env: dict[str, str], home: Path, version: i
         server.stop()
 
 
-def one_setup(
-    kind: str, workers: int, args: argparse.Namespace, context: dict[str, Any], results: Results
-) -> None:
+def compare(workers: int, args: argparse.Namespace, context: dict[str, Any], results: Results) -> None:  # fmt: skip
+    """Bare and governed servers with `workers` workers, measured in alternating blocks."""
     home, env, version = context["home"], context["server_env"], context["version"]
-    path = f"/v1/endpoints/{ENDPOINT}/predict" if kind == "governed" else "/predict"
-    results.loads.append(f"{kind} {workers}w: {_load()}")
-    with running(kind, workers, env, home, version) as server:
-        target = Target(server.port, path, context["token"], context["body"])
-        samples, phase, spread = drive(
-            server, target, args.rate, args.warmup, args.seconds, args.connections
-        )
-        results.phases.setdefault((kind, workers), []).append(phase)
-        results.spread.setdefault((kind, workers), []).append(spread)
-        shown = figures([phase], args.rate)
-        print(
-            f"  {kind:8} {workers}w: {shown.achieved:6.1f} req/s, p50 {shown.latency['p50']:.2f} "
-            f"p99 {shown.latency['p99']:.2f} ms, errors {shown.errors}, connections per "
-            f"worker {spread} (+{phase.new_connections} opened under load), other processes "
-            f"{max(0.0, phase.other_cores):.2f} cores, load {_load()}",
-            flush=True,
-        )
-        rate = args.rate + args.step_rate
-        while args.max_rate and rate <= args.max_rate:
-            more, step, _ = drive(server, target, rate, 2.0, args.step_seconds, args.connections)
-            samples += more
-            got = figures([step], rate)
-            results.saturation.append((kind, workers, got))
+    token, body = context["token"], context["body"]
+    results.loads.append(f"{workers}w: {_load()}")
+    with (
+        running("bare", workers, env, home, version) as bare,
+        running("governed", workers, env, home, version) as governed,
+    ):
+        runs = [
+            Run("bare", bare, Client(Target(bare.port, "/predict", token, body), parse_id=False)),
+            Run(
+                "governed",
+                governed,
+                Client(
+                    Target(governed.port, f"/v1/endpoints/{ENDPOINT}/predict", token, body),
+                    parse_id=True,
+                ),
+            ),
+        ]
+        _run(interleave(runs, args))
+        for run in runs:
+            results.runs[(run.kind, workers)] = run
+            shown = figures(run.phases, args.rate)
             print(
-                f"    saturation {rate:.0f}/s: {got.achieved:.0f}/s p99 {got.latency['p99']:.1f} ms"
-            )
-            if got.achieved < 0.9 * rate or got.errors > 0.01 * got.ok or got.latency["p99"] > 1e3:
-                break
-            rate += args.step_rate
-        if kind == "governed":
-            ids = {s.request_id for s in samples if s.status == 200 and s.request_id}
-            check = check_loss(server, home, workers, ids)
-            results.losses.append(check)
-            print(
-                f"    acknowledged {check.acknowledged}, in the log while running "
-                f"{check.logged_running}, after SIGTERM {check.logged_after_stop} "
-                f"(missing {check.missing}, journal segments left {check.segments_left}, "
-                f"gateway exit status {check.exit_code})",
+                f"  {run.kind:8} {workers}w: {shown.achieved:6.1f} req/s, p50 "
+                f"{shown.latency['p50']:.2f} p99 {shown.latency['p99']:.2f} ms, errors "
+                f"{shown.errors}, server CPU {shown.cpu_ms_per_request:.2f} ms/req, connections "
+                f"per worker {run.spread} (+{sum(p.new_connections for p in run.phases)} opened "
+                f"under load), other processes {shown.other_cores:.2f} cores",
                 flush=True,
             )
+        for run in runs:
+            _run(saturate(run, args, results))
+        ids = {s.request_id for s in runs[1].sent if s.status == 200 and s.request_id}
+        check = check_loss(governed, home, workers, ids)
+        results.losses.append(check)
+        print(
+            f"    acknowledged {check.acknowledged}, in the log while running "
+            f"{check.logged_running}, after SIGTERM {check.logged_after_stop} "
+            f"(missing {check.missing}, journal segments left {check.segments_left}, "
+            f"gateway exit status {check.exit_code})",
+            flush=True,
+        )
 
 
 def report(args: argparse.Namespace, results: Results) -> None:
-    workers = sorted({w for _, w in results.phases})
+    workers = sorted({w for _, w in results.runs})
     table: dict[tuple[str, int], Figures] = {
-        key: figures(phases, args.rate) for key, phases in results.phases.items()
+        key: figures(run.phases, args.rate) for key, run in results.runs.items()
     }
     print(
-        f"\n{args.rate:g} req/s open loop, {args.seconds:g} s measured after {args.warmup:g} s "
-        f"warm-up, {args.rounds} round(s) pooled; {os.cpu_count()} CPUs; load average now {_load()}"
+        f"\n{args.rate:g} req/s open loop, {args.seconds:g} s measured per setup in "
+        f"{args.block:g} s blocks alternating bare/governed, after {args.warmup:g} s of warm-up "
+        f"blocks; {os.cpu_count()} CPUs; load average now {_load()}"
     )
     print(
         "| setup | workers | achieved req/s | ok | errors | p50 | p90 | p99 | max | "
@@ -710,24 +774,24 @@ def report(args: argparse.Namespace, results: Results) -> None:
             f"| {gov.cpu_ms_per_request - bare.cpu_ms_per_request:+.2f} ms "
             f"| {'yes' if d99 < TARGET_P99_MS else 'NO'} |"
         )
-    if args.rounds > 1:
-        print("\np99 per round (rounds alternate which setup goes first):")
-        for w in workers:
-            bare_p99 = [figures([p], args.rate).latency["p99"] for p in results.phases[("bare", w)]]
-            gov_p99 = [
-                figures([p], args.rate).latency["p99"] for p in results.phases[("governed", w)]
-            ]
-            deltas = [g - b for g, b in zip(gov_p99, bare_p99, strict=False)]
-            print(
-                f"  {w}w bare {' / '.join(f'{v:.1f}' for v in bare_p99)} ms; governed "
-                f"{' / '.join(f'{v:.1f}' for v in gov_p99)} ms; governed − bare "
-                f"{' / '.join(f'{v:+.1f}' for v in deltas)} ms, median "
-                f"{statistics.median(deltas):+.2f} ms"
-            )
+    print("\nstability (governed − bare over the first half of the blocks / the second half):")
+    for w in workers:
+        deltas: dict[str, list[float]] = {"p50": [], "p99": []}
+        bare_phases = results.runs[("bare", w)].phases
+        gov_phases = results.runs[("governed", w)].phases
+        for part in (slice(None, len(bare_phases) // 2), slice(len(bare_phases) // 2, None)):
+            bare_half = figures(bare_phases[part], args.rate).latency
+            gov_half = figures(gov_phases[part], args.rate).latency
+            for key in deltas:
+                deltas[key].append(gov_half[key] - bare_half[key])
+        print(
+            f"  {w}w: p50 {' / '.join(f'{v:+.2f}' for v in deltas['p50'])} ms, "
+            f"p99 {' / '.join(f'{v:+.2f}' for v in deltas['p99'])} ms"
+        )
     lags = [f.send_lag_p99 for f in table.values()]
     print(f"client send lag (due → sent) p99: {min(lags):.2f}–{max(lags):.2f} ms")
-    for key, spreads in sorted(results.spread.items()):
-        print(f"connections per worker, {key[0]} {key[1]}w: {spreads}")
+    for (kind, w), run in sorted(results.runs.items()):
+        print(f"connections per worker, {kind} {w}w: {run.spread}")
     if results.saturation:
         print("\n| saturation | workers | offered | achieved | p50 | p99 | errors |")
         print("|---|---:|---:|---:|---:|---:|---:|")
@@ -743,7 +807,7 @@ def report(args: argparse.Namespace, results: Results) -> None:
             f"| {c.workers} worker(s) | {c.acknowledged} | {c.logged_running} "
             f"| {c.logged_after_stop} | {c.missing} |"
         )
-    print("load average before each run: " + "; ".join(results.loads))
+    print("load average before each worker count: " + "; ".join(results.loads))
 
 
 def main() -> None:
@@ -754,7 +818,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds sent, not counted")
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds, pooled")
+    parser.add_argument(
+        "--block", type=float, default=3.0, help="seconds per alternating block (< 5: keep-alive)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="pre-opened connections")
     parser.add_argument(
         "--max-rate",
@@ -788,6 +854,7 @@ def main() -> None:
         env = governance_env(home)
         token = set_up(home, env)
         version, body = production_sample(home)
+        body_bytes = json.dumps(body).encode()
         server_env = dict(env)
         if args.omp_threads:
             server_env["OMP_NUM_THREADS"] = str(args.omp_threads)
@@ -796,15 +863,11 @@ def main() -> None:
             "server_env": server_env,
             "version": version,
             "token": token,
-            "body": json.dumps(body).encode(),
+            "body": body_bytes,
         }
-        print(f"{MODEL} v{version}, body {len(context['body'])} bytes, home {home}", flush=True)
-        for round_ in range(args.rounds):
-            print(f"round {round_ + 1}/{args.rounds}", flush=True)
-            order = ("bare", "governed") if round_ % 2 == 0 else ("governed", "bare")
-            for workers in (int(w) for w in args.workers.split(",")):
-                for kind in order:
-                    one_setup(kind, workers, args, context, results)
+        print(f"{MODEL} v{version}, body {len(body_bytes)} bytes, home {home}", flush=True)
+        for workers in (int(w) for w in args.workers.split(",")):
+            compare(workers, args, context, results)
         report(args, results)
     finally:
         if temporary:
