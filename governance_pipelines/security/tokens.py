@@ -46,6 +46,7 @@ __all__ = [
     "IssuedToken",
     "TokenGrant",
     "authenticate",
+    "authenticate_digest",
     "issue_token",
     "parse_expiry",
     "revoke_token",
@@ -310,6 +311,9 @@ class AuthFailure:
     token_id: str | None = None
 
 
+_UNKNOWN_TOKEN = AuthFailure(UNKNOWN, 401, "missing or unknown API token")
+
+
 def authenticate(
     store: GovernanceStore,
     presented_token: str | None,
@@ -325,13 +329,24 @@ def authenticate(
     deleted); 503 for an endpoint whose record fails verification; 403 outside the token's
     scope or when its team is not (or no longer) allowed on the endpoint.
     """
-    at = (now or datetime.now(UTC)).astimezone(UTC)
-    unknown = AuthFailure(UNKNOWN, 401, "missing or unknown API token")
     if not presented_token or len(presented_token) > _MAX_PRESENTED:
-        return unknown
+        return _UNKNOWN_TOKEN
     if not presented_token.startswith(TOKEN_PREFIX):
-        return unknown
-    digest = token_sha256(presented_token)
+        return _UNKNOWN_TOKEN
+    return authenticate_digest(store, token_sha256(presented_token), endpoint, now=now)
+
+
+def authenticate_digest(
+    store: GovernanceStore,
+    digest: str,
+    endpoint: str | None,
+    *,
+    now: datetime | None = None,
+) -> TokenGrant | AuthFailure:
+    """`authenticate` for a token known only by its hash (a gateway re-checking the grants
+    it holds, without keeping the secrets)."""
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    unknown = _UNKNOWN_TOKEN
     try:
         token = store.token_by_hash(digest)
     except RecordIntegrityError:

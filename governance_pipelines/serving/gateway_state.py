@@ -1,9 +1,15 @@
 """Everything one gateway process holds: endpoints, loaded versions, tokens, the journal.
 
 The HTTP layer (`app.py`) asks this object questions — is this token allowed here, what
-does this endpoint serve, where do these labels go — and this object asks the store. Token
-checks are cached for a few seconds so a request costs no database round trip; a revoked
-token therefore stops working within `refresh_seconds`, as a promotion starts serving.
+does this endpoint serve, where do these labels go — and this object asks the store.
+
+A predict request never waits for the database: a token is looked up once per worker, and
+from then on its grant is re-checked by the background refresh (every `refresh_seconds`),
+so a revocation or an endpoint change takes effect within that time, as a promotion does;
+an expiry is checked on the request itself. The refresh itself is one `max(seq)` query of
+the audit log while nothing changes — every governed change (promotion, endpoint, token)
+writes an audit event — and a full re-read every `full_refresh_seconds` catches anything
+written around the governance API.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from governance_pipelines.store.inference_log import InferenceLogError, record_l
 __all__ = ["AuthFailure", "GatewayState", "Grant", "Outcome"]
 
 LOGGER = logging.getLogger(__name__)
+MAX_REMEMBERED_REFUSALS = 4_096
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Grant:
     token_id: str
     team: str
     endpoints: frozenset[str]
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,19 @@ def _journal_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _as_grant(found: tokens.TokenGrant | tokens.AuthFailure) -> Grant | AuthFailure:
+    if isinstance(found, tokens.AuthFailure):
+        return AuthFailure(found.status, found.message)
+    return Grant(found.token_id, found.team, frozenset(found.endpoints), found.expires_at)
+
+
 @dataclass
 class GatewayState:
     config: GovernanceConfig
     store: GovernanceStore
     journal_folder: Path
     refresh_seconds: float = 2.0
-    token_cache_seconds: float = 2.0
+    full_refresh_seconds: float = 30.0
     endpoints: dict[str, EndpointSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -82,8 +96,11 @@ class GatewayState:
             lambda rows: append_new_requests(self.store.engine, _journal_rows(rows)),
         )
         self.metrics = GatewayMetrics(self.journal.counts)
-        self._grants: dict[tuple[str, str], tuple[float, Grant | AuthFailure]] = {}
+        self._grants: dict[tuple[str, str], Grant] = {}
+        self._refused: dict[tuple[str, str], AuthFailure] = {}
         self._lock = threading.Lock()
+        self._seen_audit_head = -1
+        self._last_full_refresh = -math.inf
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -93,8 +110,16 @@ class GatewayState:
         return self
 
     def refresh(self) -> None:
-        """Re-read endpoints and stages; swap in what changed (runs every refresh_seconds)."""
+        """Re-read endpoints, stages and grants when the audit log moved (or the full-refresh
+        interval passed); swap in what changed. Runs off the request path."""
         try:
+            head = self.store.audit_event_count()
+            now = time.monotonic()
+            if (
+                head == self._seen_audit_head
+                and now - self._last_full_refresh < self.full_refresh_seconds
+            ):
+                return
             records = self.store.list_endpoints()
         except Exception:  # the store is briefly unavailable: keep serving what we have
             LOGGER.exception("could not re-read the endpoints; serving the previous ones")
@@ -123,29 +148,67 @@ class GatewayState:
                 self.metrics.serving.labels(name, slot.canary.model_name, "canary").set(
                     slot.canary.version
                 )
+        self._recheck_grants()
+        self._seen_audit_head, self._last_full_refresh = head, now
+
+    def _recheck_grants(self) -> None:
+        """Ask the store again about every token this worker has seen."""
         with self._lock:
-            self._grants.clear()
+            keys = list(self._grants)
+            self._refused.clear()  # e.g. a 404 for an endpoint created since
+        for key in keys:
+            result = self._lookup_cached_key(key)
+            with self._lock:
+                if isinstance(result, Grant):
+                    self._grants[key] = result
+                else:
+                    self._grants.pop(key, None)
+                    self._remember_refusal(key, result)
+
+    def _lookup_cached_key(self, key: tuple[str, str]) -> Grant | AuthFailure:
+        token_sha256, endpoint = key
+        try:
+            found = tokens.authenticate_digest(self.store, token_sha256, endpoint or None)
+        except Exception:  # the store is briefly unavailable: keep the grant we have
+            LOGGER.exception("could not re-check an API token; keeping its grant")
+            return self._grants.get(key) or AuthFailure(503, "the token store is unavailable")
+        return _as_grant(found)
+
+    def _remember_refusal(self, key: tuple[str, str], refusal: AuthFailure) -> None:
+        if len(self._refused) >= MAX_REMEMBERED_REFUSALS:  # random tokens must not grow it
+            self._refused.clear()
+        self._refused[key] = refusal
 
     def close(self) -> None:
         self.journal.close()
 
     # --- questions the HTTP layer asks -----------------------------------------------------
 
-    def authenticate(self, token: str, endpoint: str) -> Grant | AuthFailure:
+    def cached_grant(self, token: str, endpoint: str) -> Grant | AuthFailure | None:
+        """The answer for this token here without the store, or None (look it up)."""
         key = (tokens.token_sha256(token), endpoint)
-        now = time.monotonic()
         with self._lock:
-            cached = self._grants.get(key)
-        if cached is not None and now - cached[0] < self.token_cache_seconds:
-            return cached[1]
-        found = tokens.authenticate(self.store, token, endpoint or None)
-        result: Grant | AuthFailure
-        if isinstance(found, tokens.AuthFailure):
-            result = AuthFailure(found.status, found.message)
-        else:
-            result = Grant(found.token_id, found.team, frozenset(found.endpoints))
+            grant = self._grants.get(key)
+            refusal = self._refused.get(key)
+        if grant is not None:
+            if datetime.now(UTC) >= grant.expires_at:
+                return AuthFailure(401, f"API token {grant.token_id} has expired")
+            return grant
+        return refusal
+
+    def authenticate(self, token: str, endpoint: str) -> Grant | AuthFailure:
+        """May this token call `endpoint` ("" — is it valid at all)? Asks the store only for
+        a token this worker has not seen (call it off the event loop)."""
+        cached = self.cached_grant(token, endpoint)
+        if cached is not None:
+            return cached
+        key = (tokens.token_sha256(token), endpoint)
+        result = _as_grant(tokens.authenticate(self.store, token, endpoint or None))
         with self._lock:
-            self._grants[key] = (now, result)
+            if isinstance(result, Grant):
+                self._grants[key] = result
+            else:
+                self._remember_refusal(key, result)
         return result
 
     def visible_to(self, grant: Grant) -> list[str]:
