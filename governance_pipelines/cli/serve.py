@@ -27,6 +27,15 @@ from governance_pipelines.cli._common import store_options
     help="How often endpoints, stages and token revocations are re-read.",
 )
 @click.option(
+    "--model-threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads (OpenMP/BLAS) a worker's model may use per prediction. 1 suits "
+    "request-at-a-time serving: a thread pool woken for a one-row predict costs more CPU "
+    "than it saves and takes the other workers' cores.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
@@ -38,6 +47,7 @@ def serve(
     port: int,
     workers: int,
     refresh_seconds: float,
+    model_threads: int,
     config_path: str | None,
     database_url: str | None,
     home: str | None,
@@ -52,7 +62,7 @@ def serve(
     import uvicorn
 
     from governance_pipelines.config import ConfigError, load_config, resolve_config_path
-    from governance_pipelines.serving.server import REFRESH_ENV
+    from governance_pipelines.serving.server import MODEL_THREADS_ENV, REFRESH_ENV
     from governance_pipelines.store import GovernanceStore, StoreError
 
     path = resolve_config_path(config_path)
@@ -63,6 +73,7 @@ def serve(
         raise click.ClickException(str(error)) from None
     os.environ["GOVERNANCE_CONFIG"] = str(path)
     os.environ[REFRESH_ENV] = str(refresh_seconds)
+    os.environ[MODEL_THREADS_ENV] = str(model_threads)
     if home:
         os.environ["GOVERNANCE_HOME"] = home
     if database_url:

@@ -10,9 +10,10 @@ once all its lines are in the database. A gateway that starts replays the segmen
 process holds (each process holds its own segment under an exclusive `flock`), so a killed
 worker's acknowledged requests land too.
 
-Durability against power loss needs the page cache on disk: segments are `fsync`ed by the
-flusher at every batch, so at most one flush interval is exposed to a machine crash (not to
-a process crash).
+Durability against power loss needs the page cache on disk: at every batch the flusher
+starts a new segment and `fsync`s the ones it is about to write to the database, so at most
+one flush interval is exposed to a machine crash (not to a process crash), and no append
+ever waits for a sync.
 
 Back-pressure: `append` refuses (returns False) when more than `max_pending` lines wait for
 the database, and the gateway answers 503 with `Retry-After` — memory stays bounded when the
@@ -139,6 +140,15 @@ class RequestJournal:
         """Journal one answered request; False (nothing written) when over `max_pending`."""
         return self.append_many([row])
 
+    def admits(self, rows: int) -> bool:
+        """Is there room for `rows` more lines now? When not, the refusal is counted and the
+        caller answers 503 before doing any work (`append_many` still decides at the end)."""
+        with self._lock:
+            if len(self._pending) + rows <= self.max_pending:
+                return True
+            self.counts.rejected += 1
+            return False
+
     def append_many(self, rows: Sequence[Mapping[str, Any]]) -> bool:
         """Journal the rows of one answer in a single write, or none of them (over
         `max_pending`: the caller answers 503 and nothing was acknowledged)."""
@@ -175,10 +185,12 @@ class RequestJournal:
         """Move what is pending to the inference log (called by the thread, and at close)."""
         with self._lock:
             batch, self._pending = self._pending, []
+            if batch:
+                self._rotate()
         if not batch:
             return 0
         for segment in {id(s): s for s, _ in batch}.values():
-            os.fsync(segment.fd)
+            os.fsync(segment.fd)  # nobody appends to it any more: no write waits for this
         try:
             written = self.insert([row for _, row in batch])
         except Exception:  # the database is down: keep the lines, retry next flush
@@ -202,6 +214,20 @@ class RequestJournal:
                 segment.path.unlink(missing_ok=True)
                 self._segments.remove(segment)
         return written
+
+    def _rotate(self) -> None:
+        """New lines go to a fresh segment, so the flusher can `fsync` the previous one
+        without blocking an append (a write to a file being synced waits for the sync,
+        tens of milliseconds on a busy disk). Called under the lock."""
+        current = self._current
+        if current is None or current.lines == 0:
+            return
+        try:
+            self._current = self._open_segment()
+        except OSError:  # e.g. the disk is full: keep appending where we are
+            LOGGER.exception("could not open a new journal segment; keeping %s", current.path)
+            return
+        current.closed = True
 
     def close(self) -> None:
         """Flush everything and remove this process's segments (all lines are logged)."""

@@ -51,6 +51,25 @@ def test_rows_reach_the_log_in_batches_and_segments_are_removed(tmp_path: Path) 
     assert list(tmp_path.glob("segment-*")) == []  # everything is in the log
 
 
+def test_each_flush_starts_a_new_segment_and_syncs_only_retired_ones(tmp_path: Path) -> None:
+    """Appends never share a file with an fsync; lines after a flush still survive a kill."""
+    log = FakeLog()
+    journal = RequestJournal(tmp_path, log.insert, flush_seconds=3600)
+    journal.start()
+    for i in range(3):
+        journal.append(_row(i))
+    (before,) = tmp_path.glob("segment-*")
+    assert journal.flush() == 3
+    assert not before.exists()  # retired, synced, written to the log, removed
+    journal.append(_row(3))
+    (after,) = tmp_path.glob("segment-*")
+    assert after != before
+    assert after.read_text().count("\n") == 1
+    os.close(journal._current.fd)  # as if killed: the lock goes, the segment stays
+    assert replay_orphaned_segments(tmp_path, log.insert) == 1
+    assert sorted(log.rows) == ["r-0", "r-1", "r-2", "r-3"]
+
+
 def test_a_database_outage_keeps_rows_until_it_is_back(tmp_path: Path) -> None:
     log = FakeLog(fail=True)
     journal = RequestJournal(tmp_path, log.insert, flush_seconds=0.01)
