@@ -88,6 +88,7 @@ ADMIN = "frank"
 TARGET_P99_MS = 2.0
 BARE_HOME_ENV = "GATEWAY_LOAD_BARE_HOME"
 BARE_VERSION_ENV = "GATEWAY_LOAD_BARE_VERSION"
+BARE_BATCHING_ENV = "GATEWAY_LOAD_BARE_BATCHING"
 HERE = Path(__file__).resolve().parent
 # the CLI as installed next to this interpreter (`governance_pipelines.cli:main`)
 GOVERNANCE = [sys.executable, "-c", "from governance_pipelines.cli import main; main()"]
@@ -107,6 +108,7 @@ def bare_app_factory() -> Any:
     from governance_pipelines.config import load_config
     from governance_pipelines.development.model_artifact import load_artifact
     from governance_pipelines.development.model_versions import read_artifact
+    from governance_pipelines.serving.micro_batching import MicroBatcher
     from governance_pipelines.store import GovernanceStore
 
     home = Path(os.environ[BARE_HOME_ENV])
@@ -118,11 +120,17 @@ def bare_app_factory() -> Any:
     pipeline = load_artifact(read_artifact(registered.artifact_path), registered.artifact_sha256)
     names = list(load_config(home / "governance.yaml").model(MODEL).data.features)
 
+    def score(records: Any) -> list[float]:
+        frame = pd.DataFrame([{n: r.get(n) for n in names} for r in records])
+        return [float(p) for p in pipeline.predict_proba(frame)[:, -1]]
+
+    batcher = MicroBatcher(score)
+    batching = os.environ.get(BARE_BATCHING_ENV) != "off"
+
     async def predict(request: Request) -> Response:
         records = json.loads(await request.body())["records"]
-        frame = pd.DataFrame([{n: r.get(n) for n in names} for r in records])
-        scores = pipeline.predict_proba(frame)[:, -1]
-        return JSONResponse({"predictions": [float(p) for p in scores]})
+        scores = await batcher.score(records) if batching else score(records)
+        return JSONResponse({"predictions": scores})
 
     async def readyz(_request: Request) -> Response:
         return JSONResponse({"ready": True})
@@ -837,6 +845,13 @@ def main() -> None:
         default=1,
         help="OMP_NUM_THREADS of both servers (0: inherit); see the module docstring",
     )
+    parser.add_argument(
+        "--bare-batching",
+        choices=("on", "off"),
+        default="on",
+        help="on: the bare endpoint scores concurrent requests together, as the gateway does "
+        "(isolates the governance overhead); off: one model call per request",
+    )
     parser.add_argument("--home", help="governance home to use (default: a temporary folder)")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--version", type=int, help=argparse.SUPPRESS)
@@ -858,6 +873,7 @@ def main() -> None:
         server_env = dict(env)
         if args.omp_threads:
             server_env["OMP_NUM_THREADS"] = str(args.omp_threads)
+        server_env[BARE_BATCHING_ENV] = args.bare_batching
         context = {
             "home": home,
             "server_env": server_env,

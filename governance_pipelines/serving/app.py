@@ -19,7 +19,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +63,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _overloaded() -> JSONResponse:
+    return _error(503, "the gateway is overloaded; retry shortly", headers={"Retry-After": "1"})
+
+
 def _body_error(error: Exception, shape: str) -> JSONResponse:
     if isinstance(error, OverflowError):
         return _error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -82,11 +86,15 @@ class _Handlers:
         self.state = state
         self.limiter = RateLimiter()
 
-    def authorised(self, request: Request, endpoint: str) -> Any:
+    async def authorised(self, request: Request, endpoint: str) -> Any:
+        """The request's grant, or the refusal to send. Only a token this worker has not
+        seen yet costs a store lookup, and that runs off the event loop."""
         token = _bearer(request)
         if token is None:
             return _error(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        grant = self.state.authenticate(token, endpoint)
+        grant = self.state.cached_grant(token, endpoint)
+        if grant is None:
+            grant = await asyncio.to_thread(self.state.authenticate, token, endpoint)
         if isinstance(grant, AuthFailure):
             headers = {"WWW-Authenticate": "Bearer"} if grant.status == 401 else None
             return _error(grant.status, grant.reason, headers=headers)
@@ -102,7 +110,7 @@ class _Handlers:
 
     async def _predict(self, request: Request, name: str, started: float) -> Response:
         state = self.state
-        grant = self.authorised(request, name)
+        grant = await self.authorised(request, name)
         if isinstance(grant, Response):
             return grant
         slot = state.slots.slots.get(name)
@@ -127,40 +135,50 @@ class _Handlers:
             return _body_error(error, '{"records": [{...}, ...]}')
         records = body.get("records") if isinstance(body, dict) else None
         version = slot.choose()
-        checked = version.schema.validate(records)
-        if checked.errors:
-            return _error(422, "invalid records", errors=[e.to_dict() for e in checked.errors])
-        assert checked.frame is not None
+        errors = version.schema.validate(records)
+        if errors:
+            return _error(422, "invalid records", errors=[e.to_dict() for e in errors])
         assert isinstance(records, list)
-        return _answer(state, grant.team, version, checked.frame, records, started)
+        if not state.journal.admits(len(records)):  # don't score what cannot be logged
+            return _overloaded()
+        predictions: Sequence[float | None]
+        try:
+            predictions, failure = await version.batcher.score(records), None
+        except Exception as error:  # the model itself failed: logged as an error, 500
+            predictions, failure = [None] * len(records), str(error)
+        return _answer(state, grant.team, version, records, predictions, failure, started)
 
     async def labels(self, request: Request) -> Response:
         name = request.path_params["name"]
-        grant = self.authorised(request, name)
+        grant = await self.authorised(request, name)
         if isinstance(grant, Response):
             return grant
         try:
             body = await _json_body(request)
         except (ValueError, OverflowError) as error:
             return _body_error(error, '{"labels": [{"request_id": ..., "label": ...}]}')
-        outcome = self.state.record_labels(
-            name, grant.team, body.get("labels") if isinstance(body, dict) else None
+        outcome = await asyncio.to_thread(  # database writes: off the event loop
+            self.state.record_labels,
+            name,
+            grant.team,
+            body.get("labels") if isinstance(body, dict) else None,
         )
         return JSONResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
 
     async def list_endpoints(self, request: Request) -> Response:
-        grant = self.authorised(request, "")
+        grant = await self.authorised(request, "")
         if isinstance(grant, Response):
             return grant
         names = sorted(self.state.visible_to(grant))
-        return JSONResponse({"endpoints": [self.state.describe(n) for n in names]})
+        described = await asyncio.to_thread(lambda: [self.state.describe(n) for n in names])
+        return JSONResponse({"endpoints": described})
 
     async def get_endpoint(self, request: Request) -> Response:
         name = request.path_params["name"]
-        grant = self.authorised(request, name)
+        grant = await self.authorised(request, name)
         if isinstance(grant, Response):
             return grant
-        return JSONResponse(self.state.describe(name))
+        return JSONResponse(await asyncio.to_thread(self.state.describe, name))
 
     async def healthz(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -204,19 +222,15 @@ def _answer(
     state: GatewayState,
     team: str,
     version: LoadedVersion,
-    frame: Any,
     records: list[dict[str, Any]],
+    predictions: Sequence[float | None],
+    error: str | None,
     started: float,
 ) -> Response:
-    """Score, journal one log row per record (errors included), then answer."""
+    """Journal one log row per record (errors included), then answer."""
     request_id = uuid.uuid4().hex
     requested_at = datetime.now(UTC).isoformat()
-    predictions: list[float | None]
-    try:
-        predictions = [float(p) for p in version.predict(frame)]
-        status, error = "ok", None
-    except Exception as failure:  # the model itself failed: logged as an error, 500
-        predictions, status, error = [None] * len(records), "error", str(failure)
+    status = "ok" if error is None else "error"
     latency_ms = (time.perf_counter() - started) * 1000
     ids = [request_id] if len(records) == 1 else [f"{request_id}-{i}" for i in range(len(records))]
     rows = [
@@ -234,7 +248,7 @@ def _answer(
         for rid, record, prediction in zip(ids, records, predictions, strict=True)
     ]
     if not state.journal.append_many(rows):
-        return _error(503, "the gateway is overloaded; retry shortly", headers={"Retry-After": "1"})
+        return _overloaded()
     headers = {VERSION_HEADER: str(version.version), REQUEST_ID_HEADER: request_id}
     if error is not None:
         return _error(500, f"the model failed: {error}", request_id=request_id, headers=headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from governance_pipelines.development.model_versions import read_artifact
 from governance_pipelines.development.run_record import RunRecord
 from governance_pipelines.operations.daily_monitoring import served_predictions
 from governance_pipelines.security.promotion_state import current_stages, stage_timeline
+from governance_pipelines.serving.micro_batching import MicroBatcher
 from governance_pipelines.serving.request_schema import RequestSchema
 from governance_pipelines.store import GovernanceStore
 
@@ -56,9 +57,17 @@ class LoadedVersion:
     pipeline: Any
     schema: RequestSchema
     artifact_sha256: str
+    batcher: MicroBatcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "batcher", MicroBatcher(self.score_records))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return served_predictions(self.pipeline, self.task, frame)
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[float]:
+        """The `prediction` of each validated record, in order."""
+        return [float(p) for p in self.predict(self.schema.frame(records))]
 
 
 @dataclass(frozen=True)

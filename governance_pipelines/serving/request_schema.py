@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from governance_pipelines.config import ModelConfig
 
-__all__ = ["FieldError", "FieldSpec", "RequestSchema", "SchemaResult"]
+__all__ = ["FieldError", "FieldSpec", "RequestSchema"]
 
 MAX_RECORDS = 1_000
 
@@ -91,12 +91,6 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class SchemaResult:
-    frame: pd.DataFrame | None
-    errors: list[FieldError] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class RequestSchema:
     fields: tuple[FieldSpec, ...]
 
@@ -129,15 +123,14 @@ class RequestSchema:
     def names(self) -> list[str]:
         return [spec.name for spec in self.fields]
 
-    def validate(self, records: Any) -> SchemaResult:
-        """Every problem of every record at once (a caller fixes a batch in one round trip)."""
+    def validate(self, records: Any) -> list[FieldError]:
+        """Every problem of every record at once (a caller fixes a batch in one round trip);
+        empty when `records` is a list of valid records."""
         if not isinstance(records, list) or not records:
-            return SchemaResult(
-                None, [FieldError(-1, "records", "type", "must be a non-empty list of objects")]
-            )
+            return [FieldError(-1, "records", "type", "must be a non-empty list of objects")]
         if len(records) > MAX_RECORDS:
             message = f"at most {MAX_RECORDS} records per request, got {len(records)}"
-            return SchemaResult(None, [FieldError(-1, "records", "size", message)])
+            return [FieldError(-1, "records", "size", message)]
         errors: list[FieldError] = []
         known = set(self.names)
         for index, record in enumerate(records):
@@ -154,10 +147,12 @@ class RequestSchema:
                 broken = spec.check(record[spec.name])
                 if broken:
                     errors.append(FieldError(index, spec.name, *broken))
-        if errors:
-            return SchemaResult(None, errors)
-        frame = pd.DataFrame([{n: r.get(n) for n in self.names} for r in records])
-        return SchemaResult(frame)
+        return errors
+
+    def frame(self, records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Validated records as the model's input: its features, in declared order."""
+        names = self.names
+        return pd.DataFrame([{n: r.get(n) for n in names} for r in records])
 
     def to_dict(self) -> dict[str, Any]:
         return {"fields": [spec.to_dict() for spec in self.fields], "max_records": MAX_RECORDS}
