@@ -39,6 +39,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "governance_pipelines.cli.endpoints:endpoints",
         "Create, change, delete and list serving endpoints.",
     ),
+    "shadow": (
+        "governance_pipelines.cli.shadow:shadow",
+        "Compare a shadow endpoint's candidate with production.",
+    ),
     "tokens": (
         "governance_pipelines.cli.endpoints:tokens",
         "Issue, list and revoke API tokens for the gateway.",

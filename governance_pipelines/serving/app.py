@@ -19,7 +19,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +85,7 @@ class _Handlers:
     def __init__(self, state: GatewayState) -> None:
         self.state = state
         self.limiter = RateLimiter()
+        self._background: set[asyncio.Task[None]] = set()
 
     async def authorised(self, request: Request, endpoint: str) -> Any:
         """The request's grant, or the refusal to send. Only a token this worker has not
@@ -146,7 +147,51 @@ class _Handlers:
             predictions, failure = await version.batcher.score(records), None
         except Exception as error:  # the model itself failed: logged as an error, 500
             predictions, failure = [None] * len(records), str(error)
-        return _answer(state, grant.team, version, records, predictions, failure, started)
+        response = _answer(state, grant.team, version, records, predictions, failure, started)
+        shadow = slot.mirror() if response.status_code == 200 else None
+        if shadow is not None:  # scored after the answer is on its way, never instead of it
+            ids = request_ids(response.headers[REQUEST_ID_HEADER], len(records))
+            self._spawn(self._shadow(name, shadow, records, ids))
+        return response
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)  # a task nobody references may be collected mid-way
+        task.add_done_callback(self._background.discard)
+
+    async def _shadow(
+        self, endpoint: str, version: LoadedVersion, records: list[dict[str, Any]], ids: list[str]
+    ) -> None:
+        """The shadow candidate's scores of an answered request, journaled for comparison."""
+        journal, counter = self.state.shadow_journal, self.state.metrics.shadow
+        if not journal.admits(len(records)):
+            counter.labels(endpoint, "shed").inc()
+            return
+        started = time.perf_counter()
+        scores: Sequence[float | None]
+        try:
+            scores, status = await version.batcher.score(records), "ok"
+        except Exception:
+            scores, status = [None] * len(records), "error"
+        latency_ms = (time.perf_counter() - started) * 1000
+        scored_at = datetime.now(UTC).isoformat()
+        rows = [
+            {
+                "request_id": rid,
+                "endpoint": endpoint,
+                "model_name": version.model_name,
+                "model_version": version.version,
+                "scored_at": scored_at,
+                "latency_ms": latency_ms,
+                "status": status,
+                "prediction": score,
+            }
+            for rid, score in zip(ids, scores, strict=True)
+        ]
+        outcome = (
+            ("journaled" if status == "ok" else "error") if journal.append_many(rows) else "shed"
+        )
+        counter.labels(endpoint, outcome).inc()
 
     async def labels(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -218,6 +263,11 @@ def create_app(state: GatewayState) -> Starlette:
     )
 
 
+def request_ids(request_id: str, records: int) -> list[str]:
+    """The log's request id of each record of a request (the request's own for one)."""
+    return [request_id] if records == 1 else [f"{request_id}-{i}" for i in range(records)]
+
+
 def _answer(
     state: GatewayState,
     team: str,
@@ -232,7 +282,7 @@ def _answer(
     requested_at = datetime.now(UTC).isoformat()
     status = "ok" if error is None else "error"
     latency_ms = (time.perf_counter() - started) * 1000
-    ids = [request_id] if len(records) == 1 else [f"{request_id}-{i}" for i in range(len(records))]
+    ids = request_ids(request_id, len(records))
     rows = [
         {
             "request_id": rid,

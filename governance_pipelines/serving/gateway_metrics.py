@@ -76,8 +76,14 @@ class GatewayMetrics:
         )
         self.serving = Gauge(
             "gateway_endpoint_version",
-            "The model version an endpoint serves (primary, or canary).",
+            "The model version an endpoint serves (primary, canary or shadow).",
             ["endpoint", "model", "role"],
+            registry=self.registry,
+        )
+        self.shadow = Counter(
+            "gateway_shadow_scores",
+            "Requests a shadow candidate scored, per outcome (journaled, error, shed).",
+            ["endpoint", "outcome"],
             registry=self.registry,
         )
         self.registry.register(_JournalCollector(self.counts))

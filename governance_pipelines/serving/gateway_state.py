@@ -35,6 +35,7 @@ from governance_pipelines.serving.request_journal import RequestJournal
 from governance_pipelines.store import GovernanceStore
 from governance_pipelines.store.gateway_log import append_new_requests, request_owners
 from governance_pipelines.store.inference_log import InferenceLogError, record_labels
+from governance_pipelines.store.shadow_log import append_shadow_scores
 
 __all__ = ["AuthFailure", "GatewayState", "Grant", "Outcome"]
 
@@ -95,6 +96,11 @@ class GatewayState:
             self.journal_folder,
             lambda rows: append_new_requests(self.store.engine, _journal_rows(rows)),
         )
+        # A shadow's scores are journaled like answers, so a kill loses none of them either.
+        self.shadow_journal = RequestJournal(
+            self.journal_folder.with_name(f"{self.journal_folder.name}-shadow"),
+            lambda rows: append_shadow_scores(self.store.engine, rows),
+        )
         self.metrics = GatewayMetrics(self.journal.counts)
         self._grants: dict[tuple[str, str], Grant] = {}
         self._refused: dict[tuple[str, str], AuthFailure] = {}
@@ -106,6 +112,7 @@ class GatewayState:
 
     def start(self) -> GatewayState:
         self.journal.start()
+        self.shadow_journal.start()
         self.refresh()
         return self
 
@@ -130,9 +137,9 @@ class GatewayState:
                 model_name=r.model_name,
                 allowed_teams=frozenset(r.allowed_teams),
                 rate_limit_per_minute=r.rate_limit_per_minute,
-                mode=r.mode if r.mode == "canary" else "live",
+                mode=r.mode if r.mode in ("canary", "shadow") else "live",
                 candidate_version=r.candidate_version,
-                traffic_share=r.traffic_share or 0.0,
+                traffic_share=r.traffic_share or (1.0 if r.mode == "shadow" else 0.0),
             )
             for r in records
             if not r.deleted
@@ -144,10 +151,9 @@ class GatewayState:
             self.metrics.serving.labels(name, slot.primary.model_name, "primary").set(
                 slot.primary.version
             )
-            if slot.canary is not None:
-                self.metrics.serving.labels(name, slot.canary.model_name, "canary").set(
-                    slot.canary.version
-                )
+            for role, version in (("canary", slot.canary), ("shadow", slot.shadow)):
+                if version is not None:
+                    self.metrics.serving.labels(name, version.model_name, role).set(version.version)
         self._recheck_grants()
         self._seen_audit_head, self._last_full_refresh = head, now
 
@@ -181,6 +187,7 @@ class GatewayState:
 
     def close(self) -> None:
         self.journal.close()
+        self.shadow_journal.close()
 
     # --- questions the HTTP layer asks -----------------------------------------------------
 
@@ -231,11 +238,9 @@ class GatewayState:
             described["problem"] = self.slots.problems.get(name)
             return described
         described["model_version"] = slot.primary.version
-        if slot.canary is not None:
-            described["canary"] = {
-                "version": slot.canary.version,
-                "traffic_share": spec.traffic_share,
-            }
+        for role, version in (("canary", slot.canary), ("shadow", slot.shadow)):
+            if version is not None:
+                described[role] = {"version": version.version, "traffic_share": spec.traffic_share}
         described["inputs"] = slot.primary.schema.to_dict()
         described["outputs"] = [{"name": "prediction", "type": "number"}]
         sample = recorded_sample(self.store, spec.model_name, slot.primary.version)

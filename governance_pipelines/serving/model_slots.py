@@ -44,7 +44,7 @@ class EndpointSpec:
     model_name: str
     allowed_teams: frozenset[str]
     rate_limit_per_minute: int
-    mode: str = "live"  # live | canary
+    mode: str = "live"  # live | canary | shadow
     candidate_version: int | None = None
     traffic_share: float = 0.0
 
@@ -72,16 +72,24 @@ class LoadedVersion:
 
 @dataclass(frozen=True)
 class Slot:
-    """An endpoint ready to answer: its spec, the primary version and an optional canary."""
+    """An endpoint ready to answer: its spec, the primary version and an optional canary
+    (answers a share of the requests) or shadow (scores a share of them, answers none)."""
 
     spec: EndpointSpec
     primary: LoadedVersion
     canary: LoadedVersion | None = None
+    shadow: LoadedVersion | None = None
 
     def choose(self, draw: Callable[[], float] = random.random) -> LoadedVersion:
         if self.canary is not None and draw() < self.spec.traffic_share:
             return self.canary
         return self.primary
+
+    def mirror(self, draw: Callable[[], float] = random.random) -> LoadedVersion | None:
+        """The shadow version, if this request is one it should also score."""
+        if self.shadow is not None and draw() < self.spec.traffic_share:
+            return self.shadow
+        return None
 
 
 @dataclass
@@ -110,8 +118,11 @@ class ModelSlots:
             if before is None or _versions(before) != _versions(slot):
                 changes.append(f"{name}: now serves {_describe(slot)}")
         self.slots, self.problems = slots, problems
-        live = {(s.primary.model_name, s.primary.version) for s in slots.values()} | {
-            (s.canary.model_name, s.canary.version) for s in slots.values() if s.canary
+        live = {
+            (v.model_name, v.version)
+            for s in slots.values()
+            for v in (s.primary, s.canary, s.shadow)
+            if v is not None
         }
         self._cache = {key: value for key, value in self._cache.items() if key in live}
         return changes
@@ -122,10 +133,12 @@ class ModelSlots:
         if not production:
             raise LookupError(f"{spec.model_name} has no version in production")
         primary = self._load(spec.model_name, max(production))
-        canary = None
-        if spec.mode == "canary" and spec.candidate_version is not None:
-            canary = self._load(spec.model_name, spec.candidate_version)
-        return Slot(spec, primary, canary)
+        candidate = None
+        if spec.mode in ("canary", "shadow") and spec.candidate_version is not None:
+            candidate = self._load(spec.model_name, spec.candidate_version)
+        if spec.mode == "shadow":
+            return Slot(spec, primary, shadow=candidate)
+        return Slot(spec, primary, canary=candidate)
 
     def _load(self, model_name: str, version: int) -> LoadedVersion:
         cached = self._cache.get((model_name, version))
@@ -151,12 +164,18 @@ class ModelSlots:
         return loaded
 
 
-def _versions(slot: Slot) -> tuple[int, int | None]:
-    return slot.primary.version, slot.canary.version if slot.canary else None
+def _versions(slot: Slot) -> tuple[int, int | None, int | None]:
+    return (
+        slot.primary.version,
+        slot.canary.version if slot.canary else None,
+        slot.shadow.version if slot.shadow else None,
+    )
 
 
 def _describe(slot: Slot) -> str:
     text = f"{slot.primary.model_name} v{slot.primary.version}"
     if slot.canary is not None:
         text += f" (canary v{slot.canary.version} on {slot.spec.traffic_share:.0%})"
+    if slot.shadow is not None:
+        text += f" (shadow v{slot.shadow.version} scores {slot.spec.traffic_share:.0%})"
     return text

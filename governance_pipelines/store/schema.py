@@ -307,6 +307,22 @@ inference_labels = sa.Table(
     sa.Index("ix_inference_labels_model_logged", "model_name", "logged_at"),
 )
 
+# A shadow endpoint's candidate scores of mirrored requests (keyed by the answered request's
+# id, so its label scores both): comparison only, never part of usage, costs or monitoring.
+shadow_predictions = sa.Table(
+    "shadow_predictions",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("endpoint", sa.String(63), nullable=False),
+    sa.Column("model_name", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("prediction", sa.Float, nullable=True),
+    sa.Index("ix_shadow_predictions_model", "model_name", "model_version"),
+)
+
 # Serving endpoints, managed by people holding `endpoint.manage`. A row changes (settings,
 # soft delete) but is never removed: a name is never reused, so a token scoped to a deleted
 # endpoint cannot reach a new one. Each change rebinds the row to its `endpoint.*` event,
@@ -373,6 +389,7 @@ APPEND_ONLY_TABLES = (
     audit_log,
     inference_log,
     inference_labels,
+    shadow_predictions,
     cost_allocations,
 )
 # Tables the application updates by design: the chain's head (forward only, by trigger),

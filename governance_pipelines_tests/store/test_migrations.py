@@ -30,11 +30,11 @@ def test_cli_db_upgrade_and_current(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'g.db'}"
     first = runner.invoke(main, ["db", "upgrade", "--database-url", url])
     assert first.exit_code == 0, first.output
-    assert "upgraded empty database -> 0004" in first.output
+    assert "upgraded empty database -> 0005" in first.output
     second = runner.invoke(main, ["db", "upgrade", "--database-url", url])
-    assert "already at revision 0004" in second.output
+    assert "already at revision 0005" in second.output
     current = runner.invoke(main, ["db", "current", "--database-url", url])
-    assert current.output.strip() == "current: 0004  head: 0004"
+    assert current.output.strip() == "current: 0005  head: 0005"
 
 
 def test_cli_reports_an_unreachable_database(tmp_path) -> None:
