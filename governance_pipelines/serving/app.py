@@ -98,6 +98,8 @@ class _Handlers:
             grant = await asyncio.to_thread(self.state.authenticate, token, endpoint)
         if isinstance(grant, AuthFailure):
             headers = {"WWW-Authenticate": "Bearer"} if grant.status == 401 else None
+            if grant.status == 503:
+                headers = {"Retry-After": "5"}
             return _error(grant.status, grant.reason, headers=headers)
         return grant
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from governance_pipelines.catalog.samples import recorded_sample
 from governance_pipelines.config import GovernanceConfig
@@ -210,7 +211,11 @@ class GatewayState:
         if cached is not None:
             return cached
         key = (tokens.token_sha256(token), endpoint)
-        result = _as_grant(tokens.authenticate(self.store, token, endpoint or None))
+        try:
+            result = _as_grant(tokens.authenticate(self.store, token, endpoint or None))
+        except SQLAlchemyError:  # not remembered: the next request asks again
+            LOGGER.exception("could not look up an API token")
+            return AuthFailure(503, "the token store is unavailable; retry shortly")
         with self._lock:
             if isinstance(result, Grant):
                 self._grants[key] = result

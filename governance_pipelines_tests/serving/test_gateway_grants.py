@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,3 +124,29 @@ def test_refusals_are_bounded_and_forgotten_at_refresh(quiet_gateway: Any) -> No
     state.full_refresh_seconds = 0
     state.refresh()
     assert state._refused == {}
+
+
+def test_a_store_outage_at_lookup_is_503_and_not_remembered(served: Served, tmp_path: Path) -> None:
+    """A token first seen while the database is gone: 503 with Retry-After, not a 500, and
+    the next request (database back) is looked up again."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(served.home / "governance.db", home / "governance.db")
+    store = open_store(home)
+    state = GatewayState(served.config, store, home / "journal", refresh_seconds=3600).start()
+    try:
+        with TestClient(create_app(state)) as client:
+            database = home / "governance.db"
+            database.rename(home / "away.db")
+            store.engine.dispose()  # new connections find an empty file: no tables
+            refused = _predict(client, served.lending_token)
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "5"
+            assert "token store is unavailable" in refused.json()["error"]
+            assert state._refused == {}
+            database.unlink()
+            (home / "away.db").rename(database)
+            store.engine.dispose()
+            assert _predict(client, served.lending_token).status_code == 200
+    finally:
+        store.dispose()
