@@ -24,9 +24,12 @@ counted:
 * bare — this file's `bare_app_factory` (Starlette) on uvicorn with the same worker count
   and the same uvicorn settings (uvloop, httptools, no access log), started as
   `python benchmarks/gateway_load.py --bare-server PORT --workers W --home H`: POST
-  /predict parses the same JSON body, builds the same one-row DataFrame (the model's
-  features in declared order) and calls `predict_proba` of the same production artifact
-  (loaded from the store, hash-checked) — no auth, no validation, no logging.
+  /predict parses the same JSON body and scores its records through the same
+  `MicroBatcher` the gateway uses (requests that queued during a model call scored in one
+  call: a serving-engine feature, not governance; `--bare-batching off` scores each request
+  alone), building the same DataFrame (the model's features in declared order) for
+  `predict_proba` of the same production artifact (loaded from the store, hash-checked) —
+  no auth, no validation, no logging.
 
 The load generator is open-loop: request i is due at start + i / rate whatever happened to
 the previous ones (a slow answer does not slow the sender down, so queueing shows up in
