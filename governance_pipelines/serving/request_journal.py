@@ -120,6 +120,7 @@ class RequestJournal:
         self._segments: list[_Segment] = []
         self._current: _Segment | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,7 @@ class RequestJournal:
             for row in rows
         )
         with self._lock:
-            if len(self._pending) + len(rows) > self.max_pending:
+            if self._closed or len(self._pending) + len(rows) > self.max_pending:
                 self.counts.rejected += 1
                 return False
             segment = self._current
@@ -230,7 +231,10 @@ class RequestJournal:
         current.closed = True
 
     def close(self) -> None:
-        """Flush everything and remove this process's segments (all lines are logged)."""
+        """Flush everything and remove this process's segments (all lines are logged).
+        Appends from now on are refused (a shadow score finishing during shutdown)."""
+        with self._lock:
+            self._closed = True
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

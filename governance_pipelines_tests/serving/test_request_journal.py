@@ -70,6 +70,17 @@ def test_each_flush_starts_a_new_segment_and_syncs_only_retired_ones(tmp_path: P
     assert sorted(log.rows) == ["r-0", "r-1", "r-2", "r-3"]
 
 
+def test_a_closed_journal_refuses_appends(tmp_path: Path) -> None:
+    log = FakeLog()
+    journal = RequestJournal(tmp_path, log.insert, flush_seconds=3600)
+    journal.start()
+    assert journal.append(_row(1))
+    journal.close()
+    assert not journal.append(_row(2))  # e.g. a shadow score finishing during shutdown
+    assert sorted(log.rows) == ["r-1"]
+    assert list(tmp_path.glob("segment-*")) == []
+
+
 def test_a_database_outage_keeps_rows_until_it_is_back(tmp_path: Path) -> None:
     log = FakeLog(fail=True)
     journal = RequestJournal(tmp_path, log.insert, flush_seconds=0.01)
