@@ -121,6 +121,7 @@ class RequestJournal:
         self._current: _Segment | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._flushing = threading.Lock()  # one flush at a time, waited for by the next
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -183,7 +184,14 @@ class RequestJournal:
         self.flush()
 
     def flush(self) -> int:
-        """Move what is pending to the inference log (called by the thread, and at close)."""
+        """Move what is pending to the inference log (called by the thread, at close, and by
+        whoever needs the rows in the log now). When it returns, every line appended before
+        the call is in the log, or kept for a retry — also the lines of a flush another
+        thread had under way, which it waits for."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             batch, self._pending = self._pending, []
             if batch:

@@ -81,6 +81,29 @@ def test_a_closed_journal_refuses_appends(tmp_path: Path) -> None:
     assert list(tmp_path.glob("segment-*")) == []
 
 
+def test_flush_waits_for_a_flush_already_under_way(tmp_path: Path) -> None:
+    """The labels endpoint flushes to find a just-answered request: if the flusher thread
+    has taken that row but not committed it yet, flush() must wait for it, not return."""
+    log = FakeLog()
+    inserting = threading.Event()
+
+    def slow_insert(rows: Sequence[Mapping[str, Any]]) -> int:
+        inserting.set()
+        time.sleep(0.3)
+        return log.insert(rows)
+
+    journal = RequestJournal(tmp_path, slow_insert, flush_seconds=3600)
+    journal.start()
+    journal.append(_row(1))
+    background = threading.Thread(target=journal.flush)
+    background.start()
+    assert inserting.wait(5)
+    journal.flush()  # nothing pending here, but the row is still on its way
+    assert "r-1" in log.rows
+    background.join()
+    journal.close()
+
+
 def test_a_database_outage_keeps_rows_until_it_is_back(tmp_path: Path) -> None:
     log = FakeLog(fail=True)
     journal = RequestJournal(tmp_path, log.insert, flush_seconds=0.01)
