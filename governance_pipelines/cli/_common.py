@@ -14,6 +14,16 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def config_option(function: F) -> F:
+    """--config, resolved by `config.resolve_config_path` (the same order everywhere)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
+    )(function)
+
+
 def store_options(function: F) -> F:
     """--database-url / --home, defaulting to the environment contract."""
     function = click.option(

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._common import config_option, open_store, store_options
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -44,12 +44,7 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     show_default=True,
     help="html: the monthly report (showback, chargeback, charts) as one self-contained page.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+@config_option
 @store_options
 def costs(
     month: date | None,

@@ -6,14 +6,11 @@ from pathlib import Path
 
 import click
 
+from governance_pipelines.cli._common import config_option
+
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+@config_option
 @click.option(
     "--home",
     envvar="GOVERNANCE_HOME",

@@ -6,14 +6,7 @@ import json
 
 import click
 
-from governance_pipelines.cli._common import open_store, store_options
-
-_CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+from governance_pipelines.cli._common import config_option, open_store, store_options
 
 
 @click.command()
@@ -93,7 +86,7 @@ def reproduce(
     "--user", default="cli", show_default=True, help="Recorded as the actor in the audit log."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-@_CONFIG_OPTION
+@config_option
 @store_options
 def abtest(
     model_name: str,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._common import config_option, open_store, store_options
 
 _STAGES = ("staging", "production", "archived")  # = promotion_state.STAGES, kept import-free
 
@@ -47,12 +47,7 @@ def inherit_options(ctx: click.Context, **given: Any) -> dict[str, Any]:
     help="Folder to write <model>-v<N>.joblib and <model>-v<N>.record.json into.",
 )
 @click.option("--user", required=True, help="Who exports (needs the model.view permission).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+@config_option
 @store_options
 @click.pass_context
 def export(

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from governance_pipelines.cli._common import store_options
+from governance_pipelines.cli._common import config_option, store_options
 
 
 @click.command()
@@ -35,12 +35,7 @@ from governance_pipelines.cli._common import store_options
     "request-at-a-time serving: a thread pool woken for a one-row predict costs more CPU "
     "than it saves and takes the other workers' cores.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+@config_option
 @store_options
 def serve(
     host: str,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._common import config_option, open_store, store_options
 
 if TYPE_CHECKING:
     from governance_pipelines.operations.shadow_comparison import ShadowComparison
@@ -16,12 +16,7 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("endpoint")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-)
+@config_option
 @store_options
 def shadow(
     endpoint: str,
