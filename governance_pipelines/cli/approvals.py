@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._common import config_option, open_store, store_options
 from governance_pipelines.cli._text import shown, shown_name
 from governance_pipelines.cli.model_export import export
 
@@ -26,15 +26,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _STAGES = ("staging", "production", "archived")  # = approvals.STAGES, kept import-free
-
-
-def _config_option(function: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="The governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-    )(function)
 
 
 class _Version(click.ParamType):
@@ -75,7 +66,7 @@ def _load(config_path: str | None) -> GovernanceConfig:
 
 @click.group(invoke_without_command=True)
 @click.option("--all", "all_versions", is_flag=True, help="Every version, not only the latest.")
-@_config_option
+@config_option
 @store_options
 @click.pass_context
 def models(
@@ -148,7 +139,7 @@ models.add_command(export)
 @click.option("--user", required=True, help="Who approves (a person declared in governance.yaml).")
 @click.option("--note", help="Why: what was reviewed. Required with --reject.")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
-@_config_option
+@config_option
 @store_options
 def approve(
     model: str,
@@ -192,7 +183,7 @@ def approve(
 @click.option("--stage", type=click.Choice(_STAGES), required=True, help="Target stage.")
 @click.option("--user", required=True, help="Who promotes (needs the model.promote permission).")
 @click.option("--reason", help="Why, for the history (e.g. 'rollback: v4 drifted').")
-@_config_option
+@config_option
 @store_options
 def promote(
     model: str,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from governance_pipelines.cli._common import open_store, store_options
+from governance_pipelines.cli._common import config_option, open_store, store_options
 from governance_pipelines.cli._text import shown, shown_name
 
 if TYPE_CHECKING:
@@ -24,15 +24,6 @@ if TYPE_CHECKING:
     from governance_pipelines.store.endpoint_records import EndpointRecord, TokenRecord
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_option(function: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="The governance file [default: GOVERNANCE_CONFIG, ./governance.yaml, else the packaged demo].",
-    )(function)
 
 
 def _user_option(function: F) -> F:
@@ -137,7 +128,7 @@ def endpoints() -> None:
     "--rate-limit", type=int, required=True, help="Requests per minute per consumer team."
 )
 @_user_option
-@_config_option
+@config_option
 @store_options
 def create(
     name: str,
@@ -181,7 +172,7 @@ def create(
 @click.option("--teams", help="Replace the allowed consumer teams: a,b.")
 @click.option("--rate-limit", type=int, help="Requests per minute per consumer team.")
 @_user_option
-@_config_option
+@config_option
 @store_options
 def update(
     name: str,
@@ -205,7 +196,7 @@ def update(
 @endpoints.command("delete")
 @click.argument("name")
 @_user_option
-@_config_option
+@config_option
 @store_options
 def delete(
     name: str, user: str, config_path: str | None, database_url: str | None, home: str | None
@@ -272,7 +263,7 @@ def tokens() -> None:
     help="Lifetime (90d, 12h) or last valid day (2026-12-31, UTC); at most 365 days.",
 )
 @_user_option
-@_config_option
+@config_option
 @store_options
 def issue(
     team: str,
@@ -344,7 +335,7 @@ def _token_row(record: TokenRecord, now: datetime) -> tuple[str, ...]:
 @tokens.command("revoke")
 @click.argument("token_id")
 @_user_option
-@_config_option
+@config_option
 @store_options
 def revoke(
     token_id: str, user: str, config_path: str | None, database_url: str | None, home: str | None
